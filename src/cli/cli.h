@@ -1,0 +1,17 @@
+/* cli.h — the subcommands of the cityops binary.
+ * Each subcommand is `int co_cli_NAME(int argc, char **argv)` where argv[0] is
+ * the subcommand's own name; it returns the process exit code (0 ok, 1 failure,
+ * 2 usage error). The table that maps names to functions lives in main.c. */
+#ifndef CO_CLI_H
+#define CO_CLI_H
+
+int co_cli_serve(int argc, char **argv);
+int co_cli_demo(int argc, char **argv);
+int co_cli_calendar(int argc, char **argv);
+int co_cli_import(int argc, char **argv);
+int co_cli_export(int argc, char **argv);
+int co_cli_bench(int argc, char **argv);
+int co_cli_user(int argc, char **argv);
+int co_cli_version(int argc, char **argv);
+
+#endif

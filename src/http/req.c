@@ -1,0 +1,190 @@
+/* req.c — request helpers and replies (see req.h). */
+#include "http/req.h"
+
+#include "http/router.h"
+#include "http/session.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+
+static void parse_query(co_req *r)
+{
+    if (r->query_parsed)
+        return;
+    r->query_parsed = 1;
+    TAILQ_INIT(&r->query);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (q && evhttp_parse_query_str(q, &r->query) != 0) {
+        evhttp_clear_headers(&r->query);
+        TAILQ_INIT(&r->query);
+    }
+}
+
+const char *co_req_query(co_req *r, const char *key)
+{
+    parse_query(r);
+    return evhttp_find_header(&r->query, key);
+}
+
+const char *co_req_header(co_req *r, const char *key)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), key);
+}
+
+const char *co_req_param(co_req *r, int i)
+{
+    return i >= 0 && i < r->nparams ? r->params[i] : NULL;
+}
+
+const unsigned char *co_req_body(co_req *r, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    *len = evbuffer_get_length(in);
+    if (*len == 0)
+        return (const unsigned char *)"";
+    return evbuffer_pullup(in, -1);
+}
+
+json_t *co_req_json(co_req *r)
+{
+    if (r->body)
+        return r->body;
+    size_t len;
+    const unsigned char *p = co_req_body(r, &len);
+    if (len > CO_JSON_BODY_MAX) {
+        co_reply_error(r, 413, "too_large", "请求体过大 / JSON body exceeds %u bytes",
+                       CO_JSON_BODY_MAX);
+        return NULL;
+    }
+    const char *ct = co_req_header(r, "Content-Type");
+    if (ct && strncmp(ct, "application/json", 16) != 0) {
+        co_reply_error(r, 415, "unsupported_media_type",
+                       "需要 application/json / expected Content-Type application/json");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        co_reply_error(r, 400, "bad_json", "JSON 格式错误 / malformed JSON at line %d column %d: %s",
+                       jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        co_reply_error(r, 400, "bad_json", "需要 JSON 对象 / the body must be a JSON object");
+        return NULL;
+    }
+    r->body = j;
+    return j;
+}
+
+static void send_reply(co_req *r, int status, struct evbuffer *buf)
+{
+    if (r->replied) {
+        evbuffer_free(buf);
+        return;
+    }
+    r->replied = 1;
+    r->status = status;
+    const char *reason = status == 200 ? "OK" : status == 201 ? "Created" : NULL;
+    evhttp_send_reply(r->ev, status, reason, buf);
+    evbuffer_free(buf);
+    co_req_log(r);
+}
+
+void co_req_log(co_req *r)
+{
+    const char *peer = "?";
+    ev_uint16_t port = 0;
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    if (c)
+        evhttp_connection_get_peer(c, (char **)&peer, &port);
+    co_log_info("msg=access method=%s path=\"%.200s\" status=%d ms=%.2f user=%s peer=%s",
+                co_method_name(r->method), r->path, r->status, (co_time_mono() - r->t0) * 1000.0,
+                r->session ? r->session->username : "-", peer);
+}
+
+void co_reply_bytes(co_req *r, int status, const char *content_type, const void *data, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "Content-Type", content_type);
+    struct evbuffer *buf = evbuffer_new();
+    if (len)
+        evbuffer_add(buf, data, len);
+    send_reply(r, status, buf);
+}
+
+void co_reply_file(co_req *r, const char *content_type, int fd, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "Content-Type", content_type);
+    struct evbuffer *buf = evbuffer_new();
+    if (len)
+        evbuffer_add_file(buf, fd, 0, (ev_off_t)len);
+    else
+        close(fd);
+    send_reply(r, 200, buf);
+}
+
+void co_reply_json(co_req *r, int status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!s) {
+        co_reply_bytes(r, 500, "application/json; charset=utf-8",
+                       "{\"error\":{\"code\":\"internal\",\"message\":\"encoding failed\"}}", 57);
+        return;
+    }
+    co_reply_bytes(r, status, "application/json; charset=utf-8", s, strlen(s));
+    free(s);
+}
+
+void co_reply_error(co_req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    co_reply_json(r, status, body);
+}
+
+void co_reply_err(co_req *r, co_err rc, const char *message)
+{
+    static const struct {
+        int status;
+        const char *code;
+    } map[] = {
+        [CO_OK] = {200, "ok"},
+        [CO_ENOMEM] = {503, "unavailable"},
+        [CO_EINVAL] = {400, "bad_request"},
+        [CO_ENOTFOUND] = {404, "not_found"},
+        [CO_EEXIST] = {409, "exists"},
+        [CO_ECONFLICT] = {409, "conflict"},
+        [CO_ETOOBIG] = {413, "too_large"},
+        [CO_EPERM] = {403, "forbidden"},
+        [CO_EIO] = {500, "io_error"},
+        [CO_EDB] = {500, "storage_error"},
+        [CO_EGEOM] = {400, "bad_geometry"},
+        [CO_EINTERNAL] = {500, "internal"},
+    };
+    int idx = (unsigned)rc < sizeof map / sizeof map[0] ? (int)rc : CO_EINTERNAL;
+    co_reply_error(r, map[idx].status, map[idx].code, "%s",
+                   message ? message : co_err_str(rc));
+}
+
+void co_req_release(co_req *r)
+{
+    if (r->query_parsed)
+        evhttp_clear_headers(&r->query);
+    json_decref(r->body);
+    r->body = NULL;
+}

@@ -1,0 +1,83 @@
+/* req.h — the request context handed to every API handler, and replies.
+ * A co_req wraps one evhttp request for the duration of a handler call. It
+ * owns the decoded path, query pairs, route parameters and the parsed JSON
+ * body (freed by co_req_release). Replies: exactly one co_reply_* call per
+ * request; each sends and finishes the evhttp request. Error bodies are
+ * always {"error":{"code":"...","message":"..."}}. */
+#ifndef CO_HTTP_REQ_H
+#define CO_HTTP_REQ_H
+
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+#define CO_REQ_MAX_PARAMS 4
+#define CO_REQ_PATH_MAX 1024
+#define CO_JSON_BODY_MAX (1u << 20)      /* 1 MiB for JSON bodies */
+#define CO_UPLOAD_BODY_MAX (16u << 20)   /* 16 MiB for multipart uploads */
+
+struct co_app;
+struct co_session;
+
+typedef enum co_method {
+    CO_GET = 1 << 0,
+    CO_POST = 1 << 1,
+    CO_PUT = 1 << 2,
+    CO_PATCH = 1 << 3,
+    CO_DELETE = 1 << 4,
+    CO_HEAD = 1 << 5,
+    CO_OPTIONS = 1 << 6,
+} co_method;
+
+typedef struct co_req {
+    struct evhttp_request *ev;
+    struct co_app *app;
+    co_method method;
+    char path[CO_REQ_PATH_MAX];          /* decoded path without query */
+    struct evkeyvalq query;              /* decoded query pairs */
+    int query_parsed;
+    const char *params[CO_REQ_MAX_PARAMS]; /* route {params}, point into pbuf */
+    int nparams;
+    char pbuf[CO_REQ_PATH_MAX];
+    const struct co_session *session;    /* NULL when anonymous */
+    int via_cookie;                      /* authenticated by cookie (CSRF applies) */
+    int status;                          /* status sent, for the access log */
+    double t0;                           /* monotonic start, for the access log */
+    int replied;
+    json_t *body;                        /* parsed JSON body (owned) */
+    void *async;                         /* set by handlers that reply later */
+} co_req;
+
+/* Query parameter (decoded) or NULL. */
+const char *co_req_query(co_req *r, const char *key);
+/* Request header or NULL. */
+const char *co_req_header(co_req *r, const char *key);
+/* Route parameter i or NULL. */
+const char *co_req_param(co_req *r, int i);
+/* Parses the body as a JSON object. On failure replies 400/413/415 itself and
+ * returns NULL; the caller just returns. The result is borrowed from the
+ * request (freed by co_req_release). */
+json_t *co_req_json(co_req *r);
+/* Raw body bytes (not NUL-terminated); *len set. */
+const unsigned char *co_req_body(co_req *r, size_t *len);
+
+/* Replies. co_reply_json steals the reference to body. */
+void co_reply_json(co_req *r, int status, json_t *body);
+void co_reply_error(co_req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void co_reply_bytes(co_req *r, int status, const char *content_type, const void *data,
+                    size_t len);
+void co_reply_file(co_req *r, const char *content_type, int fd, size_t len);
+/* Maps a co_err to an HTTP status + error code and replies. */
+void co_reply_err(co_req *r, co_err rc, const char *message);
+
+/* Writes the access-log line (called by the reply functions). */
+void co_req_log(co_req *r);
+void co_req_release(co_req *r);
+
+#endif

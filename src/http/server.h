@@ -1,0 +1,38 @@
+/* server.h — the HTTP/1.1 server: libevent evhttp, one event loop per worker
+ * thread, each with its own SO_REUSEPORT listening socket so the kernel
+ * spreads connections. Keep-alive is on; header size, body size and idle/slow
+ * connections are limited. co_server_run blocks until SIGINT/SIGTERM, then
+ * stops accepting, lets in-flight requests finish (up to a grace period) and
+ * returns. The server owns its threads and event bases; the handler and its
+ * argument belong to the caller. */
+#ifndef CO_HTTP_SERVER_H
+#define CO_HTTP_SERVER_H
+
+#include <event2/http.h>
+#include <stddef.h>
+
+#include "lib/err.h"
+
+typedef struct co_server_config {
+    char host[64];
+    int port;
+    int threads;           /* 0 = number of cores */
+    size_t max_header;     /* bytes of request headers */
+    size_t max_body;       /* bytes of request body (hard cap; routes may use less) */
+    int timeout_s;         /* idle keep-alive and slow-request timeout */
+    int grace_ms;          /* how long in-flight requests may take at shutdown */
+} co_server_config;
+
+typedef void (*co_server_handler)(struct evhttp_request *req, void *arg);
+/* Called on each worker thread once after its loop is set up (may be NULL). */
+typedef void (*co_server_thread_init)(int worker, struct event_base *base, void *arg);
+
+void co_server_config_default(co_server_config *cfg);
+/* Parses "HOST:PORT" into cfg. */
+co_err co_server_parse_listen(const char *s, co_server_config *cfg) CO_MUST_CHECK;
+co_err co_server_run(const co_server_config *cfg, co_server_handler handler, void *arg,
+                     co_server_thread_init init) CO_MUST_CHECK;
+/* Asks a running server to stop as if it got SIGTERM (any thread). */
+void co_server_request_stop(void);
+
+#endif

@@ -1,0 +1,203 @@
+/* session.c — login sessions (see session.h).
+ * The table is a chained hash map keyed by the token hash, guarded by one
+ * mutex. The token hash is argon2id(token, installation salt) with minimal
+ * cost: tokens are 256-bit random, so the hash only has to be one-way and
+ * keyed, not slow. The salt lives in the store's meta table. */
+#include "http/session.h"
+
+#include <argon2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "lib/alloc.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "store/store.h"
+
+#define NBUCKETS 1024
+
+typedef struct entry {
+    co_session s;
+    struct entry *next;
+} entry;
+
+struct co_sessions {
+    co_store *store;
+    pthread_mutex_t lock;
+    entry *buckets[NBUCKETS];
+};
+
+static char salt[65] = "cityops-default-salt-0000000000";
+
+co_err co_random_hex(char *out, unsigned n)
+{
+    unsigned char raw[32];
+    if (n > sizeof raw)
+        return CO_EINVAL;
+    if (getrandom(raw, n, 0) != (ssize_t)n)
+        return CO_EIO;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    out[2 * n] = '\0';
+    return CO_OK;
+}
+
+void co_token_hash(const char *token, char out[CO_TOKEN_HEX])
+{
+    unsigned char h[32];
+    if (argon2id_hash_raw(1, 8, 1, token, strlen(token), salt, strlen(salt), h, sizeof h) !=
+        ARGON2_OK)
+        memset(h, 0, sizeof h);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static unsigned bucket_of(const char *hash)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 8 && hash[i]; i++)
+        v = v * 31 + (unsigned char)hash[i];
+    return v % NBUCKETS;
+}
+
+static void insert_locked(co_sessions *s, const co_session *src)
+{
+    entry *e = co_xcalloc(1, sizeof *e);
+    e->s = *src;
+    unsigned b = bucket_of(src->token_hash);
+    e->next = s->buckets[b];
+    s->buckets[b] = e;
+}
+
+static int load_one(void *ctx, const co_session_rec *rec)
+{
+    co_sessions *s = ctx;
+    co_user u;
+    if (co_store_user_get_id(s->store, rec->user_id, &u) || u.disabled)
+        return 0;
+    co_session ses = {0};
+    snprintf(ses.token_hash, sizeof ses.token_hash, "%s", rec->token_hash);
+    snprintf(ses.csrf, sizeof ses.csrf, "%s", rec->csrf);
+    ses.user_id = u.id;
+    snprintf(ses.username, sizeof ses.username, "%s", u.username);
+    snprintf(ses.display_name, sizeof ses.display_name, "%s", u.display_name);
+    if (co_role_parse(u.role, &ses.role))
+        return 0;
+    snprintf(ses.dept, sizeof ses.dept, "%s", u.dept);
+    snprintf(ses.scope, sizeof ses.scope, "%s", u.scope);
+    ses.expires = rec->expires;
+    insert_locked(s, &ses);
+    return 0;
+}
+
+co_err co_sessions_new(co_store *store, co_sessions **out)
+{
+    char val[64];
+    co_err rc = co_store_meta_get(store, "token_salt", val, sizeof val);
+    if (rc == CO_ENOTFOUND) {
+        if ((rc = co_random_hex(val, 16)) || (rc = co_store_meta_set(store, "token_salt", val)))
+            return rc;
+    } else if (rc) {
+        return rc;
+    }
+    snprintf(salt, sizeof salt, "%s", val);
+    co_sessions *s = co_xcalloc(1, sizeof *s);
+    s->store = store;
+    pthread_mutex_init(&s->lock, NULL);
+    rc = co_store_sessions_each(store, co_time_now(), load_one, s);
+    if (rc) {
+        co_sessions_free(s);
+        return rc;
+    }
+    *out = s;
+    return CO_OK;
+}
+
+void co_sessions_free(co_sessions *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < NBUCKETS; i++) {
+        entry *e = s->buckets[i];
+        while (e) {
+            entry *n = e->next;
+            co_free(e);
+            e = n;
+        }
+    }
+    pthread_mutex_destroy(&s->lock);
+    co_free(s);
+}
+
+co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
+{
+    co_session ses = *tmpl;
+    co_err rc = co_random_hex(token_out, 32);
+    if (rc || (rc = co_random_hex(ses.csrf, 32)))
+        return rc;
+    co_token_hash(token_out, ses.token_hash);
+    ses.expires = co_time_now() + CO_SESSION_TTL;
+    co_session_rec rec = {ses.token_hash, ses.csrf, ses.user_id, ses.expires};
+    if ((rc = co_store_session_put(s->store, &rec)))
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    insert_locked(s, &ses);
+    pthread_mutex_unlock(&s->lock);
+    return CO_OK;
+}
+
+co_err co_sessions_get(co_sessions *s, const char *token, co_session *out)
+{
+    if (!token || strlen(token) != 64)
+        return CO_ENOTFOUND;
+    char h[CO_TOKEN_HEX];
+    co_token_hash(token, h);
+    co_err rc = CO_ENOTFOUND;
+    int64_t now = co_time_now();
+    pthread_mutex_lock(&s->lock);
+    for (entry *e = s->buckets[bucket_of(h)]; e; e = e->next)
+        if (!strcmp(e->s.token_hash, h) && e->s.expires > now) {
+            *out = e->s;
+            rc = CO_OK;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static void remove_where(co_sessions *s, const char *hash, int64_t user_id)
+{
+    pthread_mutex_lock(&s->lock);
+    for (int b = 0; b < NBUCKETS; b++) {
+        entry **pp = &s->buckets[b];
+        while (*pp) {
+            entry *e = *pp;
+            if ((hash && !strcmp(e->s.token_hash, hash)) || (!hash && e->s.user_id == user_id)) {
+                *pp = e->next;
+                if (co_store_session_del(s->store, e->s.token_hash))
+                    co_log_warn("msg=\"session delete failed\"");
+                co_free(e);
+            } else {
+                pp = &e->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+co_err co_sessions_revoke(co_sessions *s, const char *token)
+{
+    if (!token || strlen(token) != 64)
+        return CO_ENOTFOUND;
+    char h[CO_TOKEN_HEX];
+    co_token_hash(token, h);
+    remove_where(s, h, 0);
+    return CO_OK;
+}
+
+void co_sessions_revoke_user(co_sessions *s, int64_t user_id)
+{
+    remove_where(s, NULL, user_id);
+}

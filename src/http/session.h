@@ -1,0 +1,49 @@
+/* session.h — login sessions: an in-memory table shared by all worker
+ * threads (guarded by a mutex), persisted through the store so sessions
+ * survive a restart. Tokens are 256-bit random values (hex); the store keeps
+ * only a keyed hash of each token. Lookups return a copy the caller owns
+ * (on the stack), so no pointer into the table escapes the lock. */
+#ifndef CO_HTTP_SESSION_H
+#define CO_HTTP_SESSION_H
+
+#include <stdint.h>
+
+#include "domain/role.h"
+#include "lib/err.h"
+
+#define CO_TOKEN_HEX 65           /* 64 hex chars + NUL */
+#define CO_SESSION_TTL (12 * 3600) /* seconds */
+
+struct co_store;
+
+typedef struct co_session {
+    char token_hash[CO_TOKEN_HEX];
+    char csrf[CO_TOKEN_HEX];
+    int64_t user_id;
+    char username[64];
+    char display_name[64];
+    co_role role;
+    char dept[32];        /* department code or "" */
+    char scope[16];       /* area code the user is limited to, "" = whole city */
+    int64_t expires;
+} co_session;
+
+typedef struct co_sessions co_sessions;
+
+co_err co_sessions_new(struct co_store *store, co_sessions **out) CO_MUST_CHECK;
+void co_sessions_free(co_sessions *s);
+/* Creates a session for the user; token_out receives the bearer token. */
+co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
+    CO_MUST_CHECK;
+/* Looks the token up; CO_ENOTFOUND if unknown or expired. */
+co_err co_sessions_get(co_sessions *s, const char *token, co_session *out) CO_MUST_CHECK;
+co_err co_sessions_revoke(co_sessions *s, const char *token) CO_MUST_CHECK;
+/* Revokes every session of a user (password change, disable). */
+void co_sessions_revoke_user(co_sessions *s, int64_t user_id);
+
+/* Fills out with 2*n hex chars of cryptographic randomness (n <= 32). */
+co_err co_random_hex(char *out, unsigned n) CO_MUST_CHECK;
+/* Keyed hash of a token (hex, 64 chars) used as the stored identifier. */
+void co_token_hash(const char *token, char out[CO_TOKEN_HEX]);
+
+#endif

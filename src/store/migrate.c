@@ -1,0 +1,65 @@
+/* migrate.c — versioned schema migrations for the SQLite back-end.
+ * migrations[i] takes the schema from version i to i+1 (PRAGMA user_version).
+ * Each runs in its own transaction at open; a newer database than this binary
+ * knows is refused. Append new migrations; never edit a released one. */
+#include <sqlite3.h>
+
+#include "lib/log.h"
+#include "store/sqlite_int.h"
+
+static const char *const migrations[] = {
+    /* 1: areas, users, sessions, departments, audit, meta */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE areas(code TEXT PRIMARY KEY, level INTEGER NOT NULL, name TEXT NOT NULL,"
+    " parent TEXT NOT NULL, geometry TEXT, area_m2 REAL NOT NULL DEFAULT 0,"
+    " cx REAL, cy REAL, minx REAL, miny REAL, maxx REAL, maxy REAL);"
+    "CREATE INDEX areas_level_parent ON areas(level, parent);"
+    "CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+    " display_name TEXT NOT NULL, password_hash TEXT NOT NULL, role TEXT NOT NULL,"
+    " dept TEXT NOT NULL DEFAULT '', scope TEXT NOT NULL DEFAULT '',"
+    " disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sessions(token_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL,"
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, expires INTEGER NOT NULL);"
+    "CREATE TABLE departments(code TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,"
+    " area TEXT NOT NULL DEFAULT '', hours TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " action TEXT NOT NULL, detail TEXT NOT NULL);",
+};
+
+#define NMIG ((int)(sizeof migrations / sizeof migrations[0]))
+
+int co_sqlite_user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+co_err co_sqlite_migrate(sqlite3 *db)
+{
+    int v = co_sqlite_user_version(db);
+    if (v < 0)
+        return CO_EDB;
+    if (v > NMIG) {
+        co_log_error("msg=\"database schema is newer than this binary\" have=%d know=%d", v, NMIG);
+        return CO_EDB;
+    }
+    for (; v < NMIG; v++) {
+        char bump[64];
+        sqlite3_snprintf(sizeof bump, bump, "PRAGMA user_version=%d;", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            co_log_error("msg=\"migration failed\" to=%d err=\"%s\"", v + 1, sqlite3_errmsg(db));
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return CO_EDB;
+        }
+        co_log_info("msg=\"schema migrated\" version=%d", v + 1);
+    }
+    return CO_OK;
+}

@@ -1,0 +1,160 @@
+/* store.h — the storage interface. Every read and write of persistent data
+ * goes through these functions; they dispatch to a back-end (a const table of
+ * function pointers). sqlite.c is the embedded default (DIR/cityops.db, WAL);
+ * a PostgreSQL back-end plugs in as another table without touching callers.
+ *
+ * Threads: a co_store may be used from any thread; the back-end keeps one
+ * connection per thread. Strings in records passed *in* are borrowed for the
+ * call. Records handed *out* through callbacks are valid only during the
+ * callback; records returned through out-parameters are owned by the caller
+ * and released with the matching _free function. */
+#ifndef CO_STORE_H
+#define CO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+typedef struct co_store co_store;
+
+/* ---- areas (district → street → community → grid) ---- */
+typedef enum co_level {
+    CO_LEVEL_CITY = 0,
+    CO_LEVEL_DISTRICT = 1,
+    CO_LEVEL_STREET = 2,
+    CO_LEVEL_COMMUNITY = 3,
+    CO_LEVEL_GRID = 4,
+} co_level;
+
+typedef struct co_area_rec {
+    const char *code;
+    const char *name;
+    const char *parent;     /* "" for the top */
+    co_level level;
+    const char *geometry;   /* GeoJSON geometry text, may be NULL */
+    double area_m2;
+    double cx, cy;          /* a point inside the area (WGS84) */
+    double minx, miny, maxx, maxy;
+} co_area_rec;
+
+typedef int (*co_area_cb)(void *ctx, const co_area_rec *rec); /* non-zero stops */
+
+/* ---- users ---- */
+typedef struct co_user_rec {
+    int64_t id;
+    const char *username;
+    const char *display_name;
+    const char *password_hash;  /* argon2id encoded string */
+    const char *role;           /* co_role_name() */
+    const char *dept;           /* department code or "" */
+    const char *scope;          /* area code or "" */
+    int disabled;
+} co_user_rec;
+
+/* An owned copy of a user record. */
+typedef struct co_user {
+    int64_t id;
+    char username[64];
+    char display_name[64];
+    char password_hash[160];
+    char role[16];
+    char dept[32];
+    char scope[16];
+    int disabled;
+} co_user;
+
+typedef int (*co_user_cb)(void *ctx, const co_user *u);
+
+/* ---- sessions ---- */
+typedef struct co_session_rec {
+    const char *token_hash;
+    const char *csrf;
+    int64_t user_id;
+    int64_t expires;
+} co_session_rec;
+typedef int (*co_session_cb)(void *ctx, const co_session_rec *s);
+
+/* ---- departments ---- */
+typedef struct co_dept_rec {
+    const char *code;
+    const char *name;
+    const char *type;       /* department type code (城管, 环卫, ...) */
+    const char *area;       /* area code the department covers, "" = whole city */
+    const char *hours;      /* working hours "08:30-12:00,14:30-18:00" or "" */
+} co_dept_rec;
+typedef int (*co_dept_cb)(void *ctx, const co_dept_rec *d);
+
+/* ---- the back-end table ---- */
+typedef struct co_store_backend {
+    const char *name;
+    co_err (*open)(const char *dir, void **impl);
+    void (*close)(void *impl);
+    int (*schema_version)(void *impl);
+    co_err (*meta_get)(void *impl, const char *key, char *val, size_t len);
+    co_err (*meta_set)(void *impl, const char *key, const char *val);
+    co_err (*areas_replace)(void *impl, co_level level, const char *within,
+                            const co_area_rec *recs, size_t n);
+    co_err (*areas_each)(void *impl, int level, int with_geometry, co_area_cb cb, void *ctx);
+    co_err (*area_get)(void *impl, const char *code, co_area_cb cb, void *ctx);
+    co_err (*user_put)(void *impl, const co_user_rec *u, int64_t *id_out);
+    co_err (*user_get)(void *impl, const char *username, co_user *out);
+    co_err (*user_get_id)(void *impl, int64_t id, co_user *out);
+    co_err (*users_each)(void *impl, co_user_cb cb, void *ctx);
+    co_err (*session_put)(void *impl, const co_session_rec *s);
+    co_err (*session_del)(void *impl, const char *token_hash);
+    co_err (*sessions_each)(void *impl, int64_t now, co_session_cb cb, void *ctx);
+    co_err (*dept_put)(void *impl, const co_dept_rec *d);
+    co_err (*depts_each)(void *impl, co_dept_cb cb, void *ctx);
+    co_err (*audit_add)(void *impl, int64_t ts, const char *actor, const char *action,
+                        const char *detail);
+    co_err (*begin)(void *impl);
+    co_err (*commit)(void *impl);
+    co_err (*rollback)(void *impl);
+} co_store_backend;
+
+extern const co_store_backend co_store_sqlite;
+
+/* Opens (creating if needed) the store in dir with the default back-end and
+ * applies pending schema migrations. */
+co_err co_store_open(const char *dir, co_store **out) CO_MUST_CHECK;
+co_err co_store_open_with(const co_store_backend *be, const char *dir, co_store **out) CO_MUST_CHECK;
+void co_store_close(co_store *s);
+const char *co_store_dir(const co_store *s);
+int co_store_schema_version(co_store *s);
+
+co_err co_store_meta_get(co_store *s, const char *key, char *val, size_t len) CO_MUST_CHECK;
+co_err co_store_meta_set(co_store *s, const char *key, const char *val) CO_MUST_CHECK;
+
+/* Atomically replaces every area of `level` (below `within` when non-empty)
+ * with recs: all or nothing. */
+co_err co_store_areas_replace(co_store *s, co_level level, const char *within,
+                              const co_area_rec *recs, size_t n) CO_MUST_CHECK;
+/* Calls cb for each area of level (-1 = all levels) in code order. */
+co_err co_store_areas_each(co_store *s, int level, int with_geometry, co_area_cb cb, void *ctx)
+    CO_MUST_CHECK;
+/* Calls cb once with the area (with geometry); CO_ENOTFOUND if absent. */
+co_err co_store_area_get(co_store *s, const char *code, co_area_cb cb, void *ctx) CO_MUST_CHECK;
+
+/* Inserts (id 0) or updates a user by username; *id_out may be NULL. */
+co_err co_store_user_put(co_store *s, const co_user_rec *u, int64_t *id_out) CO_MUST_CHECK;
+co_err co_store_user_get(co_store *s, const char *username, co_user *out) CO_MUST_CHECK;
+co_err co_store_user_get_id(co_store *s, int64_t id, co_user *out) CO_MUST_CHECK;
+co_err co_store_users_each(co_store *s, co_user_cb cb, void *ctx) CO_MUST_CHECK;
+
+co_err co_store_session_put(co_store *s, const co_session_rec *rec) CO_MUST_CHECK;
+co_err co_store_session_del(co_store *s, const char *token_hash) CO_MUST_CHECK;
+co_err co_store_sessions_each(co_store *s, int64_t now, co_session_cb cb, void *ctx) CO_MUST_CHECK;
+
+co_err co_store_dept_put(co_store *s, const co_dept_rec *d) CO_MUST_CHECK;
+co_err co_store_depts_each(co_store *s, co_dept_cb cb, void *ctx) CO_MUST_CHECK;
+
+co_err co_store_audit(co_store *s, const char *actor, const char *action, const char *detail)
+    CO_MUST_CHECK;
+
+/* Explicit transactions on the calling thread's connection (bulk loads). */
+co_err co_store_begin(co_store *s) CO_MUST_CHECK;
+co_err co_store_commit(co_store *s) CO_MUST_CHECK;
+co_err co_store_rollback(co_store *s);
+
+#endif
