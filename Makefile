@@ -44,15 +44,18 @@ deps:
 
 $(BIN): $(OBJ_MAIN) $(BUILD)/libcityops.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/libcityops.a: $(OBJ_LIB)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR    $@"
+	@ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC    $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/holidays_data.c: scripts/gen-holidays.mjs node_modules/chinese-days/dist/chinese-days.json
 	@mkdir -p $(dir $@)
@@ -63,7 +66,8 @@ $(BUILD)/gen/holidays_data.o: $(BUILD)/gen/holidays_data.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcityops.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcityops.a $(LDFLAGS) $(LIBS) -lcmocka
+	@echo "  TEST  $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcityops.a $(LDFLAGS) $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

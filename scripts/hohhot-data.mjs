@@ -46,8 +46,9 @@ function die(msg) {
 }
 
 // ECharts' compressed ring: char pairs, each char - 64 is a zigzag-encoded
-// delta in 1/1024 degree, accumulated from the ring's encodeOffset.
-function decodeRing(s, offset) {
+// delta in 1/scale degree (UTF8Scale, default 1024), accumulated from the
+// ring's encodeOffset (as echarts/lib/coord/geo/parseGeoJson.js decodes it).
+function decodeRing(s, offset, scale) {
   if (typeof s !== 'string' || s.length % 2 !== 0) die('bad encoded ring');
   let x = offset[0];
   let y = offset[1];
@@ -59,7 +60,7 @@ function decodeRing(s, offset) {
     dy = (dy >> 1) ^ -(dy & 1);
     x += dx;
     y += dy;
-    ring.push([x / 1024, y / 1024]);
+    ring.push([x / scale, y / scale]);
   }
   const a = ring[0];
   const b = ring[ring.length - 1];
@@ -68,14 +69,14 @@ function decodeRing(s, offset) {
   return ring;
 }
 
-function decodeGeometry(g) {
+function decodeGeometry(g, scale) {
   if (g.type === 'Polygon') {
-    return { type: 'Polygon', coordinates: g.coordinates.map((r, i) => decodeRing(r, g.encodeOffsets[i])) };
+    return { type: 'Polygon', coordinates: g.coordinates.map((r, i) => decodeRing(r, g.encodeOffsets[i], scale)) };
   }
   if (g.type === 'MultiPolygon') {
     return {
       type: 'MultiPolygon',
-      coordinates: g.coordinates.map((poly, j) => poly.map((r, i) => decodeRing(r, g.encodeOffsets[j][i]))),
+      coordinates: g.coordinates.map((poly, j) => poly.map((r, i) => decodeRing(r, g.encodeOffsets[j][i], scale))),
     };
   }
   return die(`unexpected geometry type ${g.type}`);
@@ -101,9 +102,10 @@ function readDistricts() {
   if (start < 0 || end < start) die(`${file}: no registerMap FeatureCollection`);
   const fc = JSON.parse(js.slice(start, end + 1));
   if (!fc.UTF8Encoding) die(`${file}: expected UTF8Encoding`);
+  const scale = fc.UTF8Scale == null ? 1024 : fc.UTF8Scale;
   const out = [];
   for (const f of fc.features) {
-    const geometry = decodeGeometry(f.geometry);
+    const geometry = decodeGeometry(f.geometry, scale);
     const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
     let area = 0;
     for (const poly of polys) {

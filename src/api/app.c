@@ -38,18 +38,63 @@ void co_app_find_home(char *out, size_t len)
     snprintf(out, len, "%s", exe[0] ? exe : "/");
 }
 
+static int apply_calday(void *ctx, int64_t day, int kind, const char *name)
+{
+    co_app *app = ctx;
+    if (co_depts_set_day(app->depts, day, (co_calendar_day_kind)kind, name))
+        co_log_warn("msg=\"bad calendar override\" day=%lld", (long long)day);
+    return 0;
+}
+
+/* Called by the writer after each commit, in order (writer thread). */
+static void on_committed(void *arg, const co_case *c, const co_event *ev)
+{
+    co_app *app = arg;
+    if (!strcmp(ev->action, "register"))
+        app->ncases++;
+    co_app_publish(app, c, ev);
+}
+
+static co_err open_domain(co_app *app)
+{
+    co_err rc;
+    if ((rc = co_depts_load(app->store, &app->depts)) ||
+        (rc = co_store_caldays_each(app->store, apply_calday, app)) ||
+        (rc = co_app_load_taxonomy(app)) || (rc = co_app_reload_rules(app)))
+        return rc;
+    co_app_env_init(app);
+    int64_t max_id = 0, max_seq = 0;
+    if ((rc = co_store_case_max_id(app->store, &max_id, &max_seq)))
+        return rc;
+    app->ncases = (uint64_t)max_id;
+    if ((rc = co_app_views_open(app)))
+        return rc;
+    co_writer_hooks hooks = {&app->env, on_committed, app};
+    return co_writer_start(app->store, &hooks, &app->writer);
+}
+
 co_err co_app_open(const char *data_dir, co_app **out)
 {
     co_app *app = co_xcalloc(1, sizeof *app);
     co_err rc;
+    pthread_rwlock_init(&app->cfg_lock, NULL);
     co_app_find_home(app->home, sizeof app->home);
     snprintf(app->web_dir, sizeof app->web_dir, "%s/web", app->home);
+    snprintf(app->media_dir, sizeof app->media_dir, "%s/media", data_dir);
     app->started = co_time_now();
     if ((rc = co_store_open(data_dir, &app->store)))
         goto out;
     if ((rc = co_sessions_new(app->store, &app->sessions)))
         goto out;
     if ((rc = co_areas_load(app->store, &app->areas)))
+        goto out;
+    double t0 = co_time_mono();
+    if ((rc = co_locator_build(app->store, app->areas, &app->locator)))
+        goto out;
+    co_log_info("msg=\"locator built\" grids=%zu bytes=%zu ms=%.0f",
+                co_locator_grids(app->locator), co_locator_memory(app->locator),
+                (co_time_mono() - t0) * 1000);
+    if ((rc = open_domain(app)))
         goto out;
     co_log_info("msg=\"areas loaded\" total=%zu districts=%zu streets=%zu communities=%zu grids=%zu",
                 co_areas_count(app->areas), co_areas_count_level(app->areas, CO_LEVEL_DISTRICT),
@@ -69,16 +114,23 @@ void co_app_close(co_app *app)
 {
     if (!app)
         return;
+    co_writer_stop(app->writer);
+    co_app_views_close(app);
+    co_routing_free(app->routing);
+    for (int i = 0; i < CO_APP_MAX_TAX_VERSIONS; i++)
+        co_taxonomy_free(app->tax[i]);
+    co_depts_free(app->depts);
+    co_locator_free(app->locator);
     co_areas_free(app->areas);
     co_sessions_free(app->sessions);
     co_store_close(app->store);
+    pthread_rwlock_destroy(&app->cfg_lock);
     co_free(app);
 }
 
 uint64_t co_app_case_count(const co_app *app)
 {
-    (void)app;
-    return 0;
+    return app->ncases;
 }
 
 static co_method method_of(struct evhttp_request *ev)
@@ -153,19 +205,22 @@ static void authenticate(co_app *app, co_req *r, co_session *ses)
 void co_app_handle(struct evhttp_request *ev, void *arg)
 {
     co_app *app = arg;
-    co_req r = {.ev = ev, .app = (struct co_app *)app, .t0 = co_time_mono()};
-    co_session ses;
-    r.method = method_of(ev);
+    co_req *r = co_xcalloc(1, sizeof *r + sizeof(co_session));
+    co_session *ses = (co_session *)(r + 1); /* lives as long as the request */
+    r->ev = ev;
+    r->app = (struct co_app *)app;
+    r->t0 = co_time_mono();
+    r->method = method_of(ev);
     evhttp_add_header(evhttp_request_get_output_headers(ev), "X-Content-Type-Options", "nosniff");
-    if (decode_path(&r) != 0) {
-        snprintf(r.path, sizeof r.path, "(bad path)");
-        co_reply_error(&r, 400, "bad_path", "无法解析的路径 / malformed or too long path");
-        goto out;
+    if (decode_path(r) != 0) {
+        snprintf(r->path, sizeof r->path, "(bad path)");
+        co_reply_error(r, 400, "bad_path", "无法解析的路径 / malformed or too long path");
+    } else {
+        authenticate(app, r, ses);
+        co_router_dispatch(&co_api_router, r);
+        if (!r->replied && !r->async)
+            co_reply_error(r, 500, "internal", "handler did not reply");
     }
-    authenticate(app, &r, &ses);
-    co_router_dispatch(&co_api_router, &r);
-    if (!r.replied && !r.async)
-        co_reply_error(&r, 500, "internal", "handler did not reply");
-out:
-    co_req_release(&r);
+    if (!r->async)
+        co_req_finish(r);
 }

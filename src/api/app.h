@@ -1,26 +1,53 @@
-/* app.h — the running application: the store, sessions, the in-memory area
- * hierarchy and everything else handlers need, bundled in one co_app that is
- * created at start-up and freed at shutdown. co_app_handle is the server's
- * request handler: it builds a co_req, authenticates it and dispatches it
- * through the route table (routes.c). */
+/* app.h — the running application: the store, the writer, sessions, the
+ * in-memory area hierarchy and locator, departments, taxonomy versions,
+ * routing rules, the case projection and the live feed, bundled in one
+ * co_app created at start-up and freed at shutdown. co_app_handle is the
+ * server's request handler: it builds a co_req, authenticates it and
+ * dispatches it through the route table (routes.c).
+ * Configuration that admins can change at run time (taxonomy, routing
+ * rules) is swapped under cfg_lock; readers hold it shortly. */
 #ifndef CO_API_APP_H
 #define CO_API_APP_H
 
 #include <event2/http.h>
+#include <pthread.h>
 #include <stdint.h>
 
+#include "domain/dept.h"
+#include "domain/routing.h"
+#include "domain/taxonomy.h"
+#include "domain/workflow.h"
 #include "geo/area.h"
+#include "geo/locator.h"
 #include "http/session.h"
 #include "lib/err.h"
 #include "store/store.h"
+#include "store/writer.h"
+
+#define CO_APP_MAX_TAX_VERSIONS 256
+
+struct co_projection;
+struct co_live;
 
 typedef struct co_app {
     co_store *store;
+    co_writer *writer;
     co_sessions *sessions;
     co_areas *areas;
+    co_locator *locator;
+    co_depts *depts;
+    struct co_projection *proj;
+    struct co_live *live;
+    pthread_rwlock_t cfg_lock;
+    co_taxonomy *tax[CO_APP_MAX_TAX_VERSIONS]; /* by version; tax[cur] is current */
+    int64_t tax_current;
+    co_routing *routing;
+    co_wf_env env;
     char home[512];      /* the installation root (web/, share/, node_modules/) */
     char web_dir[600];
+    char media_dir[600];
     int64_t started;
+    _Atomic uint64_t ncases;
 } co_app;
 
 co_err co_app_open(const char *data_dir, co_app **out) CO_MUST_CHECK;
@@ -31,5 +58,30 @@ void co_app_handle(struct evhttp_request *ev, void *app);
 void co_app_find_home(char *out, size_t len);
 /* Number of cases known to the server. */
 uint64_t co_app_case_count(const co_app *app);
+
+/* The read views kept current by the writer (projection, live feed):
+ * views.c. co_app_publish is the writer's hook after each commit. */
+co_err co_app_views_open(co_app *app) CO_MUST_CHECK;
+void co_app_views_close(co_app *app);
+void co_app_publish(co_app *app, const co_case *c, const co_event *ev);
+
+/* Current taxonomy with a reference the caller drops (co_taxonomy_free). */
+co_taxonomy *co_app_taxonomy(co_app *app);
+/* Installs a new taxonomy version (validated, stored, made current). */
+co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, char *err, size_t errlen)
+    CO_MUST_CHECK;
+/* Reloads routing rules from the store. */
+co_err co_app_reload_rules(co_app *app) CO_MUST_CHECK;
+/* Fills the workflow environment (env.c). */
+void co_app_env_init(co_app *app);
+/* Loads taxonomy versions from the store (importing the default one when
+ * the store has none) — env.c. */
+co_err co_app_load_taxonomy(co_app *app) CO_MUST_CHECK;
+/* The current user as a workflow actor (borrowing from the session). */
+co_wf_actor co_app_actor(const struct co_session *s);
+/* Display names for the API. */
+const char *co_app_dept_name(const co_app *app, const char *code);
+/* Writes the category's Chinese name (subclass) into out, "" if unknown. */
+void co_app_category_name(co_app *app, co_category cat, char *out, size_t len);
 
 #endif

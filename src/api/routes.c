@@ -6,6 +6,11 @@
 #include "domain/role.h"
 
 #define ANY_USER CO_ROLES_ALL
+#define STAFF (CO_ROLES_ALL & ~CO_R(LEADER))
+#define INTAKE (CO_R(OPERATOR) | CO_R(INSPECTOR) | CO_R(ADMIN))
+#define WORKFLOW                                                                               \
+    (CO_R(OPERATOR) | CO_R(INSPECTOR) | CO_R(SHIFTLEAD) | CO_R(DISPATCHER) | CO_R(HANDLER))
+#define ADMIN CO_R(ADMIN)
 
 static const co_route routes[] = {
     /* system */
@@ -14,9 +19,33 @@ static const co_route routes[] = {
     {CO_POST, "/api/v1/login", co_api_login, 0},
     {CO_POST, "/api/v1/logout", co_api_logout, ANY_USER},
     {CO_GET, "/api/v1/me", co_api_me, ANY_USER},
-    /* areas */
+    /* areas and geocoding */
     {CO_GET, "/api/v1/areas", co_api_areas_list, 0},
+    {CO_GET, "/api/v1/areas.geojson", co_api_areas_geojson, 0},
     {CO_GET, "/api/v1/areas/{code}", co_api_area_get, 0},
+    {CO_GET, "/api/v1/geocode", co_api_geocode, 0},
+    /* cases */
+    {CO_POST, "/api/v1/cases", co_api_cases_create, INTAKE},
+    {CO_GET, "/api/v1/cases", co_api_cases_list, ANY_USER},
+    {CO_GET, "/api/v1/cases/{id}", co_api_case_get, ANY_USER},
+    {CO_GET, "/api/v1/cases/{id}/events", co_api_case_events, ANY_USER},
+    {CO_POST, "/api/v1/cases/{id}/actions/{action}", co_api_case_action, WORKFLOW},
+    {CO_POST, "/api/v1/media", co_api_media_upload, STAFF},
+    {CO_GET, "/api/v1/media/{id}", co_api_media_get, ANY_USER},
+    /* citizens (全民参与) */
+    {CO_POST, "/api/v1/public/cases", co_api_public_create, 0},
+    {CO_GET, "/api/v1/public/cases/{number}", co_api_public_get, 0},
+    {CO_POST, "/api/v1/public/media", co_api_media_upload, 0},
+    /* configuration */
+    {CO_GET, "/api/v1/taxonomy", co_api_taxonomy_get, 0},
+    {CO_PUT, "/api/v1/taxonomy", co_api_taxonomy_put, ADMIN},
+    {CO_GET, "/api/v1/departments", co_api_departments, ANY_USER},
+    {CO_GET, "/api/v1/workflow", co_api_workflow, ANY_USER},
+    {CO_GET, "/api/v1/routing-rules", co_api_rules_list, ADMIN | CO_R(DISPATCHER)},
+    {CO_POST, "/api/v1/routing-rules", co_api_rule_create, ADMIN},
+    {CO_DELETE, "/api/v1/routing-rules/{id}", co_api_rule_delete, ADMIN},
+    {CO_GET, "/api/v1/calendar", co_api_calendar_get, ANY_USER},
+    {CO_PUT, "/api/v1/calendar/days/{date}", co_api_calendar_put, ADMIN},
     /* web pages and assets */
     {CO_GET, "/", co_api_page, 0},
     {CO_GET, "/dashboard", co_api_page, 0},

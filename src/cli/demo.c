@@ -14,6 +14,7 @@
 
 #include "api/app.h"
 #include "cli/cli.h"
+#include "cli/demo_history.h"
 #include "cli/serve.h"
 #include "domain/password.h"
 #include "geo/demogen.h"
@@ -25,6 +26,7 @@
 extern char **environ;
 
 #define DEMO_SEED 20261125u
+#define DEMO_CASES 200000
 #define DEMO_PASSWORD "demo"
 
 typedef struct demo_user {
@@ -126,6 +128,31 @@ static int add_street_office(void *vctx, const co_area_rec *a)
     return ctx->rc != CO_OK;
 }
 
+/* Further staff who appear in the history (and the evaluation of posts);
+ * they get random passwords: only the demo accounts above can log in. */
+static co_err add_staff(co_store *st)
+{
+    static const struct {
+        const char *prefix, *role, *zh;
+        int n;
+    } staff[] = {{"inspector", "inspector", "监督员", 20}, {"operator", "operator", "受理员", 6},
+                 {"shiftlead", "shiftlead", "值班长", 3}, {"dispatcher", "dispatcher", "派遣员", 3}};
+    char hash[CO_PASSWORD_HASH_MAX], pw[33], name[32], display[64];
+    co_err rc;
+    if ((rc = co_random_hex(pw, 16)) || (rc = co_password_hash(pw, hash)))
+        return rc;
+    for (size_t k = 0; k < sizeof staff / sizeof staff[0]; k++)
+        for (int i = 2; i <= staff[k].n; i++) {
+            snprintf(name, sizeof name, "%s%02d", staff[k].prefix, i);
+            snprintf(display, sizeof display, "%s%02d", staff[k].zh, i);
+            co_user_rec rec = {.username = name, .display_name = display, .password_hash = hash,
+                               .role = staff[k].role, .dept = "", .scope = ""};
+            if ((rc = co_store_user_put(st, &rec, NULL)))
+                return rc;
+        }
+    return CO_OK;
+}
+
 static co_err add_users(co_store *st)
 {
     char hash[CO_PASSWORD_HASH_MAX];
@@ -141,6 +168,23 @@ static co_err add_users(co_store *st)
             return rc;
     }
     return CO_OK;
+}
+
+/* The two-year history goes through the application's own workflow
+ * environment (taxonomy, routing, calendars, locator). */
+static co_err build_history(const char *dir)
+{
+    co_app *app = NULL;
+    co_err rc = co_app_open(dir, &app);
+    if (rc)
+        return rc;
+    int64_t made = 0;
+    double t0 = co_time_mono();
+    rc = co_demo_history(app, DEMO_CASES, co_time_now(), DEMO_SEED, &made);
+    co_log_info("msg=\"demo history built\" cases=%lld seconds=%.1f", (long long)made,
+                co_time_mono() - t0);
+    co_app_close(app);
+    return rc;
 }
 
 static co_err build_city(const char *dir, const char *home)
@@ -173,7 +217,13 @@ static co_err build_city(const char *dir, const char *home)
     if ((rc = co_store_areas_each(st, CO_LEVEL_STREET, 0, add_street_office, &sctx)) ||
         (rc = sctx.rc))
         goto out;
-    if ((rc = add_users(st)))
+    if ((rc = add_users(st)) || (rc = add_staff(st)))
+        goto out;
+    co_store_close(st);
+    st = NULL;
+    if ((rc = build_history(dir)))
+        goto out;
+    if ((rc = co_store_open(dir, &st)))
         goto out;
     char when[CO_TIME_ISO_MAX];
     co_time_format(co_time_now(), when);

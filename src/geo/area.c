@@ -185,3 +185,47 @@ int co_areas_within(const co_areas *a, int32_t idx, int32_t anc)
     co_level l = a->v[anc].level;
     return (unsigned)l < 5 && a->v[idx].up[l] == anc;
 }
+
+void co_area_short_name(const char *name, char *out, size_t len)
+{
+    static const char *const suffixes[] = {"社区居民委员会", "居民委员会", "村民委员会",
+                                           "居委会", "村委会", "委员会"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t s = strlen(suffixes[i]);
+        if (n > s && !strcmp(name + n - s, suffixes[i])) {
+            /* "…社区居民委员会" keeps "…社区" */
+            int keep_she = i == 0;
+            snprintf(out, len, "%.*s%s", (int)(n - s), name, keep_she ? "社区" : "");
+            return;
+        }
+    }
+    snprintf(out, len, "%s", name);
+}
+
+int32_t co_areas_match_text(const co_areas *a, const char *text)
+{
+    int32_t best = -1;
+    int best_level = 0;
+    size_t best_len = 0;
+    if (!text || !*text)
+        return -1;
+    for (size_t i = 0; i < a->n; i++) {
+        const co_area *x = &a->v[i];
+        if (x->level == CO_LEVEL_GRID || x->level == CO_LEVEL_CITY)
+            continue;
+        char short_name[CO_AREA_NAME_MAX];
+        co_area_short_name(x->name, short_name, sizeof short_name);
+        size_t len = strlen(short_name);
+        if (len < 6) /* two CJK characters at least */
+            continue;
+        if (!strstr(text, x->name) && !strstr(text, short_name))
+            continue;
+        if ((int)x->level > best_level || ((int)x->level == best_level && len > best_len)) {
+            best = (int32_t)i;
+            best_level = (int)x->level;
+            best_len = len;
+        }
+    }
+    return best;
+}

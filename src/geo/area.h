@@ -43,6 +43,13 @@ int32_t co_areas_find(const co_areas *a, const char *code);
 const int32_t *co_areas_children(const co_areas *a, int32_t idx, size_t *n);
 /* True when area idx lies in (or is) the area anc. */
 int co_areas_within(const co_areas *a, int32_t idx, int32_t anc);
+/* The deepest area (community before street before district; never a grid)
+ * whose name, or its short form without the 居委会/村委会/委员会 suffix,
+ * appears in text. -1 when none does. Ties go to the longer name. */
+int32_t co_areas_match_text(const co_areas *a, const char *text);
+/* Writes the short display form of an area name (suffix removed). */
+void co_area_short_name(const char *name, char *out, size_t len);
+
 /* Level of a code by its shape: 6 district, 9 street, 12 community, 15 grid. */
 int co_level_of_code(const char *code);
 const char *co_level_name(co_level level);

@@ -1,7 +1,7 @@
 /* demogen_geom.c — GEOS helpers for the demo-city generator: the metric
  * frame, the PRNG, polygonal clean-up, GeoJSON → GEOS, seeded sampling and
- * the Voronoi partition that makes streets tile districts and communities
- * tile streets. GEOS only through the reentrant _r API with the caller's
+ * the Voronoi partition (communities in a street, zone parks, and the small
+ * cells streets are grown from in demogen_grow.c). GEOS only through the reentrant _r API with the caller's
  * context; every function says which geometries it consumes, and every
  * geometry it returns is owned by the caller (GEOSGeom_destroy_r). */
 #include <jansson.h>
@@ -14,7 +14,7 @@
 
 /* ---- PRNG ------------------------------------------------------------------ */
 
-uint64_t dg_rng_next(dg_rng *r)
+uint64_t co_demogen_rng_next(dg_rng *r)
 {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -22,18 +22,18 @@ uint64_t dg_rng_next(dg_rng *r)
     return z ^ (z >> 31);
 }
 
-void dg_rng_init(dg_rng *r, uint64_t seed, const char *salt)
+void co_demogen_rng_init(dg_rng *r, uint64_t seed, const char *salt)
 {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a of the salt */
     for (const unsigned char *p = (const unsigned char *)salt; *p; p++)
         h = (h ^ *p) * 0x100000001b3ULL;
     r->s = seed ^ h;
-    (void)dg_rng_next(r);
+    (void)co_demogen_rng_next(r);
 }
 
-double dg_rng_unit(dg_rng *r)
+double co_demogen_rng_unit(dg_rng *r)
 {
-    return (double)(dg_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(co_demogen_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 /* ---- frame: local equirectangular metres around the centre --------------- */
@@ -50,7 +50,7 @@ static void frame_k(double *kx, double *ky)
     *ky = a * (1.0 - e2) / (w * w * w) * M_PI / 180.0;
 }
 
-void dg_to_frame(double lon, double lat, double *x, double *y)
+void co_demogen_to_frame(double lon, double lat, double *x, double *y)
 {
     double kx, ky;
     frame_k(&kx, &ky);
@@ -58,7 +58,7 @@ void dg_to_frame(double lon, double lat, double *x, double *y)
     *y = (lat - DG_LAT0) * ky;
 }
 
-void dg_from_frame(double x, double y, double *lon, double *lat)
+void co_demogen_from_frame(double x, double y, double *lon, double *lat)
 {
     double kx, ky;
     frame_k(&kx, &ky);
@@ -68,12 +68,26 @@ void dg_from_frame(double x, double y, double *lon, double *lat)
 
 /* ---- polygonal clean-up ------------------------------------------------------ */
 
-double dg_area(GEOSContextHandle_t gc, const GEOSGeometry *g)
+double co_demogen_area(GEOSContextHandle_t gc, const GEOSGeometry *g)
 {
     double a = 0;
     if (!g || !GEOSArea_r(gc, g, &a))
         return 0;
     return a;
+}
+
+double co_demogen_shared_len(GEOSContextHandle_t gc, const GEOSGeometry *ba, const GEOSGeometry *b)
+{
+    double len = 0;
+    GEOSGeometry *bb = GEOSBoundary_r(gc, b);
+    GEOSGeometry *x = bb ? GEOSIntersection_r(gc, ba, bb) : NULL;
+    if (x && !GEOSLength_r(gc, x, &len))
+        len = 0;
+    if (x)
+        GEOSGeom_destroy_r(gc, x);
+    if (bb)
+        GEOSGeom_destroy_r(gc, bb);
+    return len;
 }
 
 /* Appends clones of the polygons of g with area > min_area to *parts. */
@@ -82,7 +96,7 @@ static co_err collect_polys(GEOSContextHandle_t gc, const GEOSGeometry *g, doubl
 {
     int t = GEOSGeomTypeId_r(gc, g);
     if (t == GEOS_POLYGON) {
-        if (GEOSisEmpty_r(gc, g) || dg_area(gc, g) <= min_area)
+        if (GEOSisEmpty_r(gc, g) || co_demogen_area(gc, g) <= min_area)
             return CO_OK;
         GEOSGeometry *c = GEOSGeom_clone_r(gc, g);
         if (!c)
@@ -107,7 +121,7 @@ static int all_polys_pass(GEOSContextHandle_t gc, const GEOSGeometry *g, double 
 {
     int t = GEOSGeomTypeId_r(gc, g);
     if (t == GEOS_POLYGON)
-        return !GEOSisEmpty_r(gc, g) && dg_area(gc, g) > min_area;
+        return !GEOSisEmpty_r(gc, g) && co_demogen_area(gc, g) > min_area;
     if (t != GEOS_MULTIPOLYGON)
         return 0;
     int k = GEOSGetNumGeometries_r(gc, g);
@@ -119,7 +133,7 @@ static int all_polys_pass(GEOSContextHandle_t gc, const GEOSGeometry *g, double 
     return 1;
 }
 
-co_err dg_polygonal(GEOSContextHandle_t gc, GEOSGeometry *g, double min_area, GEOSGeometry **out)
+co_err co_demogen_polygonal(GEOSContextHandle_t gc, GEOSGeometry *g, double min_area, GEOSGeometry **out)
 {
     co_err rc = CO_OK;
     GEOSGeometry **parts = NULL;
@@ -176,7 +190,7 @@ static co_err ring_from_json(GEOSContextHandle_t gc, const json_t *ring, co_crs 
                                json_number_value(json_array_get(p, 1)), &lon, &lat);
         if (rc != CO_OK)
             goto out;
-        dg_to_frame(lon, lat, &xy[2 * i], &xy[2 * i + 1]);
+        co_demogen_to_frame(lon, lat, &xy[2 * i], &xy[2 * i + 1]);
     }
     if (xy[0] != xy[2 * n - 2] || xy[1] != xy[2 * n - 1]) { /* close it */
         xy[2 * n] = xy[0];
@@ -235,7 +249,7 @@ out:
     return rc;
 }
 
-co_err dg_geom_from_geojson(GEOSContextHandle_t gc, const void *json, co_crs crs, GEOSGeometry **out)
+co_err co_demogen_geom_from_geojson(GEOSContextHandle_t gc, const void *json, co_crs crs, GEOSGeometry **out)
 {
     co_err rc = CO_OK;
     const json_t *j = json;
@@ -272,7 +286,7 @@ co_err dg_geom_from_geojson(GEOSContextHandle_t gc, const void *json, co_crs crs
         GEOSGeom_destroy_r(gc, g);
         g = v;
     }
-    rc = dg_polygonal(gc, g, 0.0, out); /* consumes g */
+    rc = co_demogen_polygonal(gc, g, 0.0, out); /* consumes g */
     g = NULL;
     if (rc == CO_OK && !*out)
         rc = CO_EINVAL;
@@ -288,7 +302,7 @@ out:
 
 /* ---- discs, sampling ------------------------------------------------------------- */
 
-co_err dg_disc(GEOSContextHandle_t gc, double x, double y, double r, GEOSGeometry **out)
+co_err co_demogen_disc(GEOSContextHandle_t gc, double x, double y, double r, GEOSGeometry **out)
 {
     GEOSGeometry *p = GEOSGeom_createPointFromXY_r(gc, x, y);
     *out = NULL;
@@ -304,8 +318,8 @@ static co_err random_inside(GEOSContextHandle_t gc, const GEOSPreparedGeometry *
                             dg_rng *rng, double *x, double *y)
 {
     for (int tries = 0; tries < 200000; tries++) {
-        double px = ext[0] + (ext[2] - ext[0]) * dg_rng_unit(rng);
-        double py = ext[1] + (ext[3] - ext[1]) * dg_rng_unit(rng);
+        double px = ext[0] + (ext[2] - ext[0]) * co_demogen_rng_unit(rng);
+        double py = ext[1] + (ext[3] - ext[1]) * co_demogen_rng_unit(rng);
         GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gc, px, py);
         if (!pt)
             return CO_EGEOM;
@@ -322,7 +336,7 @@ static co_err random_inside(GEOSContextHandle_t gc, const GEOSPreparedGeometry *
     return CO_EGEOM;
 }
 
-co_err dg_sample(GEOSContextHandle_t gc, const GEOSGeometry *region, dg_rng *rng, double *xs, double *ys,
+co_err co_demogen_sample(GEOSContextHandle_t gc, const GEOSGeometry *region, dg_rng *rng, double *xs, double *ys,
                  size_t nold, size_t n)
 {
     enum { K = 12 };
@@ -331,7 +345,7 @@ co_err dg_sample(GEOSContextHandle_t gc, const GEOSGeometry *region, dg_rng *rng
     const GEOSPreparedGeometry *pg = NULL;
     if (n == 0)
         return CO_OK;
-    if (dg_area(gc, region) <= 1.0 ||
+    if (co_demogen_area(gc, region) <= 1.0 ||
         !GEOSGeom_getExtent_r(gc, region, &ext[0], &ext[1], &ext[2], &ext[3]))
         return CO_EGEOM;
     pg = GEOSPrepare_r(gc, region);
@@ -430,7 +444,84 @@ static co_err match_site(GEOSContextHandle_t gc, const GEOSGeometry *cell, const
     return rc;
 }
 
-co_err dg_partition(GEOSContextHandle_t gc, const GEOSGeometry *parent, const double *xs, const double *ys,
+/* Index of the part of the multi-polygon m holding (x, y); -1 if none. */
+static int part_with(GEOSContextHandle_t gc, const GEOSGeometry *m, double x, double y)
+{
+    int k = GEOSGetNumGeometries_r(gc, m), found = -1;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gc, x, y);
+    for (int q = 0; pt && q < k && found < 0; q++)
+        if (GEOSIntersects_r(gc, GEOSGetGeometryN_r(gc, m, q), pt) == 1)
+            found = q;
+    if (pt)
+        GEOSGeom_destroy_r(gc, pt);
+    return found;
+}
+
+/* Replaces *g with *g ∪ add (both polygonal); consumes add. */
+static co_err absorb(GEOSContextHandle_t gc, GEOSGeometry **g, GEOSGeometry *add)
+{
+    GEOSGeometry *u = GEOSUnion_r(gc, *g, add), *p = NULL;
+    GEOSGeom_destroy_r(gc, add);
+    co_err rc = co_demogen_polygonal(gc, u, 0.0, &p);
+    if (rc != CO_OK || !p)
+        return rc != CO_OK ? rc : CO_EGEOM;
+    GEOSGeom_destroy_r(gc, *g);
+    *g = p;
+    return CO_OK;
+}
+
+/* Moves the parts of cell i that do not hold site i to the cell sharing the
+ * longest edge with them (see co_demogen_partition). */
+static co_err reassign_parts(GEOSContextHandle_t gc, GEOSGeometry **cells, const double *xs, const double *ys,
+                             size_t n, size_t i)
+{
+    co_err rc = CO_OK;
+    GEOSGeometry *m = cells[i], *keep = NULL;
+    int k = GEOSGetNumGeometries_r(gc, m);
+    int home = part_with(gc, m, xs[i], ys[i]);
+    if (GEOSGeomTypeId_r(gc, m) != GEOS_MULTIPOLYGON || home < 0)
+        return CO_OK;
+    keep = GEOSGeom_clone_r(gc, GEOSGetGeometryN_r(gc, m, home));
+    if (!keep)
+        return CO_EGEOM;
+    for (int q = 0; q < k; q++) {
+        if (q == home)
+            continue;
+        GEOSGeometry *part = GEOSGeom_clone_r(gc, GEOSGetGeometryN_r(gc, m, q));
+        GEOSGeometry *bp = part ? GEOSBoundary_r(gc, part) : NULL;
+        size_t best = i;
+        double best_len = 0;
+        for (size_t j = 0; bp && j < n; j++) {
+            if (j == i || !cells[j] || GEOSDisjoint_r(gc, part, cells[j]) != 0)
+                continue;
+            double len = co_demogen_shared_len(gc, bp, cells[j]);
+            if (len > best_len) {
+                best_len = len;
+                best = j;
+            }
+        }
+        if (bp)
+            GEOSGeom_destroy_r(gc, bp);
+        if (!part || !bp) {
+            if (part)
+                GEOSGeom_destroy_r(gc, part);
+            rc = CO_EGEOM;
+            goto out;
+        }
+        rc = absorb(gc, best == i ? &keep : &cells[best], part); /* consumes part */
+        if (rc != CO_OK)
+            goto out;
+    }
+    GEOSGeom_destroy_r(gc, cells[i]);
+    cells[i] = keep;
+    keep = NULL;
+out:
+    if (keep)
+        GEOSGeom_destroy_r(gc, keep);
+    return rc;
+}
+
+co_err co_demogen_partition(GEOSContextHandle_t gc, const GEOSGeometry *parent, const double *xs, const double *ys,
                     size_t n, GEOSGeometry **cells)
 {
     co_err rc = CO_OK;
@@ -457,12 +548,15 @@ co_err dg_partition(GEOSContextHandle_t gc, const GEOSGeometry *parent, const do
         rc = match_site(gc, cell, xs, ys, n, cells, &j);
         if (rc != CO_OK)
             goto out;
-        rc = dg_polygonal(gc, GEOSIntersection_r(gc, cell, parent), 0.0, &cells[j]);
+        rc = co_demogen_polygonal(gc, GEOSIntersection_r(gc, cell, parent), 0.0, &cells[j]);
         if (rc == CO_OK && !cells[j])
             rc = CO_EGEOM; /* the site is inside parent, so the cell cannot be empty */
         if (rc != CO_OK)
             goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = reassign_parts(gc, cells, xs, ys, n, i)) != CO_OK)
+            goto out;
 out:
     if (vd)
         GEOSGeom_destroy_r(gc, vd);

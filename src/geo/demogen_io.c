@@ -1,16 +1,18 @@
 /* demogen_io.c — reading the demo-city input JSON and writing the GeoJSON.
- * dg_load() turns the converter's JSON (scripts/hohhot-data.mjs) into a
- * dg_city: units sorted by code, parent/child indices, district outlines and
- * zone sites converted from the input CRS into the metric frame.
- * dg_write_level() converts one level back to WGS84 degrees, snaps it to a
- * 1e-7° grid (~1 cm) with GEOS so the written polygons stay valid, orients
- * rings as RFC 7946 asks (exterior counter-clockwise) and writes a
- * FeatureCollection through a temporary file and rename(2).
+ * co_demogen_load() turns the converter's JSON (scripts/hohhot-data.mjs)
+ * into a dg_city: units sorted by code, parent/child indices, district
+ * outlines and zone sites converted from the input CRS into the metric frame.
+ * co_demogen_write_level() converts one level back to WGS84 degrees rounded
+ * to 1e-9° (~0.1 mm; GEOS snap-rounding instead when plain rounding would
+ * make a polygon invalid), orients rings as RFC 7946 asks (exterior
+ * counter-clockwise) and writes a FeatureCollection through a temporary
+ * file and rename(2).
  * Ownership: jansson documents are local and json_decref'd on every path
  * (json_object_set_new/json_array_append_new steal references); GEOS
  * geometries made here are destroyed here; the city owns what is stored in it. */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,7 @@
 #include "lib/log.h"
 #include "lib/strparse.h"
 
-#define DG_SNAP_DEG 1e-7
+#define DG_SNAP_DEG 1e-9
 
 static const char *const LEVEL_NAME[] = {"district", "street", "community", "grid"};
 static const unsigned CODE_LEN[] = {6, 9, 12, 15};
@@ -85,7 +87,7 @@ static co_err take_site(const json_t *site, co_crs crs, dg_unit *u)
     co_err rc = co_coord_to_wgs84(crs, v[0], v[1], &lon, &lat);
     if (rc != CO_OK || !(v[2] > 0 && v[2] < 50000))
         return CO_EINVAL;
-    dg_to_frame(lon, lat, &u->sx, &u->sy);
+    co_demogen_to_frame(lon, lat, &u->sx, &u->sy);
     u->sr = v[2];
     u->flags |= DG_F_SITE;
     return CO_OK;
@@ -113,7 +115,7 @@ static co_err load_districts(dg_city *c, const json_t *root)
         int k = (u->code[4] - '0') * 10 + (u->code[5] - '0');
         if (k >= 1 && k <= 20)
             u->flags |= DG_F_URBAN;
-        rc = dg_geom_from_geojson(c->gc, json_object_get(o, "geometry"), c->crs, &u->geom);
+        rc = co_demogen_geom_from_geojson(c->gc, json_object_get(o, "geometry"), c->crs, &u->geom);
         if (rc != CO_OK) {
             co_log_error("demogen: district %s: bad geometry (%s)", u->code, co_err_str(rc));
             return rc;
@@ -182,7 +184,7 @@ static co_err link_level(dg_city *c, int lvl)
     return CO_OK;
 }
 
-co_err dg_load(dg_city *c, const char *path)
+co_err co_demogen_load(dg_city *c, const char *path)
 {
     co_err rc = CO_OK;
     json_error_t jerr;
@@ -230,10 +232,14 @@ out:
 
 /* ---- writing -------------------------------------------------------------------- */
 
+/* Frame -> WGS84 degrees; with a non-NULL ud, also rounded to DG_SNAP_DEG. */
 static int to_wgs84_cb(double *x, double *y, void *ud)
 {
-    (void)ud;
-    dg_from_frame(*x, *y, x, y);
+    co_demogen_from_frame(*x, *y, x, y);
+    if (ud) {
+        *x = round(*x / DG_SNAP_DEG) * DG_SNAP_DEG;
+        *y = round(*y / DG_SNAP_DEG) * DG_SNAP_DEG;
+    }
     return 1;
 }
 
@@ -283,9 +289,15 @@ static co_err geometry_json(GEOSContextHandle_t gc, const GEOSGeometry *g, const
     GEOSGeometry *w = NULL, *s = NULL;
     json_t *j = NULL, *coords = json_array();
     *out = NULL;
-    w = GEOSGeom_transformXY_r(gc, g, to_wgs84_cb, NULL);
-    if (w)
-        s = GEOSGeom_setPrecision_r(gc, w, DG_SNAP_DEG, 0);
+    int round_it = 1;
+    /* Rounding each vertex keeps shared vertices shared; in the rare case it
+     * makes a polygon invalid, GEOS snap-rounds it properly instead. */
+    s = GEOSGeom_transformXY_r(gc, g, to_wgs84_cb, &round_it);
+    if (s && GEOSisValid_r(gc, s) != 1) {
+        GEOSGeom_destroy_r(gc, s);
+        w = GEOSGeom_transformXY_r(gc, g, to_wgs84_cb, NULL);
+        s = w ? GEOSGeom_setPrecision_r(gc, w, DG_SNAP_DEG, 0) : NULL;
+    }
     if (!s || GEOSisEmpty_r(gc, s) || GEOSisValid_r(gc, s) != 1) {
         co_log_error("demogen: %s: geometry empty or invalid after snapping", code);
         rc = CO_EGEOM;
@@ -327,7 +339,7 @@ static co_err dump_atomic(json_t *doc, const char *path)
     char *tmp = co_xmalloc(n);
     snprintf(tmp, n, "%s.tmp", path);
     co_err rc = CO_OK;
-    if (json_dump_file(doc, tmp, JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0 || rename(tmp, path) != 0) {
+    if (json_dump_file(doc, tmp, JSON_COMPACT | JSON_REAL_PRECISION(13)) != 0 || rename(tmp, path) != 0) {
         co_log_error("demogen: cannot write %s: %s", path, strerror(errno));
         remove(tmp);
         rc = CO_EIO;
@@ -336,7 +348,7 @@ static co_err dump_atomic(json_t *doc, const char *path)
     return rc;
 }
 
-co_err dg_write_level(dg_city *c, int lvl, const char *path)
+co_err co_demogen_write_level(dg_city *c, int lvl, const char *path)
 {
     co_err rc = CO_OK;
     const dg_unit *u = lvl < DG_LEVELS ? c->lv[lvl] : c->grid;
@@ -374,7 +386,7 @@ out:
     return rc;
 }
 
-void dg_city_free(dg_city *c)
+void co_demogen_city_free(dg_city *c)
 {
     for (int l = 0; l <= DG_LEVELS; l++) {
         dg_unit *u = l < DG_LEVELS ? c->lv[l] : c->grid;

@@ -3,10 +3,12 @@
 
 #include "http/router.h"
 #include "http/session.h"
+#include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -187,4 +189,71 @@ void co_req_release(co_req *r)
         evhttp_clear_headers(&r->query);
     json_decref(r->body);
     r->body = NULL;
+}
+
+struct co_deferred {
+    co_req *r;
+    struct event *ev;
+    struct evhttp_connection *conn;
+    co_deferred_fn fn, gone_fn;
+    void *arg;
+    int gone;
+};
+
+void co_req_finish(co_req *r)
+{
+    co_req_release(r);
+    co_free(r);
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    co_deferred *d = arg;
+    d->gone = 1;
+    d->conn = NULL;
+}
+
+static void on_fired(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    co_deferred *d = arg;
+    co_req *r = d->r;
+    if (d->conn)
+        evhttp_connection_set_closecb(d->conn, NULL, NULL);
+    if (d->gone) {
+        co_log_info("msg=\"client went away before the reply\" path=\"%.200s\"", r->path);
+        if (d->gone_fn)
+            d->gone_fn(NULL, d->arg);
+        r->ev = NULL;
+    } else {
+        d->fn(r, d->arg);
+    }
+    event_free(d->ev);
+    co_free(d);
+    co_req_finish(r);
+}
+
+co_deferred *co_req_defer(co_req *r, co_deferred_fn fn, co_deferred_fn gone_fn, void *arg)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+    struct event_base *base = conn ? evhttp_connection_get_base(conn) : NULL;
+    if (!base)
+        return NULL;
+    co_deferred *d = co_xcalloc(1, sizeof *d);
+    d->r = r;
+    d->conn = conn;
+    d->fn = fn;
+    d->gone_fn = gone_fn;
+    d->arg = arg;
+    d->ev = event_new(base, -1, 0, on_fired, d);
+    evhttp_connection_set_closecb(conn, on_conn_close, d);
+    r->async = d;
+    return d;
+}
+
+void co_deferred_fire(co_deferred *d)
+{
+    event_active(d->ev, EV_READ, 1);
 }

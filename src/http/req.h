@@ -76,6 +76,19 @@ void co_reply_file(co_req *r, const char *content_type, int fd, size_t len);
 /* Maps a co_err to an HTTP status + error code and replies. */
 void co_reply_err(co_req *r, co_err rc, const char *message);
 
+/* Deferred replies. A handler that must wait for another thread (the
+ * writer) calls co_req_defer(); the request context then stays alive after
+ * the handler returns. Any thread may later call co_deferred_fire(); fn then
+ * runs on the request's own event-loop thread and must reply. If the client
+ * went away meanwhile, fn is not called (gone_fn is, if given, to free arg).
+ * Either way the request context is released after the callback. */
+typedef struct co_deferred co_deferred;
+typedef void (*co_deferred_fn)(co_req *r, void *arg);
+co_deferred *co_req_defer(co_req *r, co_deferred_fn fn, co_deferred_fn gone_fn, void *arg);
+void co_deferred_fire(co_deferred *d);
+/* Frees a request context allocated by the dispatcher (after the reply). */
+void co_req_finish(co_req *r);
+
 /* Writes the access-log line (called by the reply functions). */
 void co_req_log(co_req *r);
 void co_req_release(co_req *r);

@@ -24,6 +24,36 @@ static const char *const migrations[] = {
     " area TEXT NOT NULL DEFAULT '', hours TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE audit(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
     " action TEXT NOT NULL, detail TEXT NOT NULL);",
+    /* 2: cases, their events, media, taxonomy versions, routing rules, calendar days */
+    "CREATE TABLE cases(id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " channel INTEGER NOT NULL, category INTEGER NOT NULL, dept TEXT NOT NULL,"
+    " first_dept TEXT NOT NULL, grid TEXT NOT NULL, community TEXT NOT NULL,"
+    " street TEXT NOT NULL, district TEXT NOT NULL, caller_phone TEXT NOT NULL,"
+    " reporter TEXT NOT NULL, disposal_due INTEGER NOT NULL, pending INTEGER NOT NULL,"
+    " search TEXT NOT NULL,"
+    " doc TEXT NOT NULL);"
+    "CREATE INDEX cases_state ON cases(state, id);"
+    "CREATE INDEX cases_dept ON cases(dept, state, id);"
+    "CREATE INDEX cases_phone ON cases(caller_phone, id);"
+    "CREATE INDEX cases_district ON cases(district, id);"
+    "CREATE INDEX cases_street ON cases(street, id);"
+    "CREATE INDEX cases_community ON cases(community, id);"
+    "CREATE INDEX cases_grid ON cases(grid, id);"
+    "CREATE INDEX cases_created ON cases(created);"
+    "CREATE INDEX cases_pending ON cases(pending, id) WHERE pending != 0;"
+    "CREATE TABLE events(seq INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
+    " ts INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL,"
+    " from_state INTEGER NOT NULL, to_state INTEGER NOT NULL, data TEXT NOT NULL);"
+    "CREATE INDEX events_case ON events(case_id, seq);"
+    "CREATE TABLE media(hash TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE taxonomy_versions(version INTEGER PRIMARY KEY, doc TEXT NOT NULL,"
+    " created INTEGER NOT NULL, author TEXT NOT NULL);"
+    "CREATE TABLE routing_rules(id INTEGER PRIMARY KEY, category TEXT NOT NULL DEFAULT '',"
+    " area TEXT NOT NULL DEFAULT '', dept TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE calendar_days(day INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+    " name TEXT NOT NULL);",
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

@@ -17,11 +17,18 @@
 
 #define MAX_CONNS 256
 
+#define MAX_CACHED 16
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *cache[MAX_CACHED];
+} conn;
+
 typedef struct impl {
     char path[1024];
     pthread_key_t key;
     pthread_mutex_t lock;
-    sqlite3 *conns[MAX_CONNS];
+    conn *conns[MAX_CONNS];
     int nconns;
 } impl;
 
@@ -48,12 +55,12 @@ static co_err open_conn(const char *path, sqlite3 **out)
     return CO_OK;
 }
 
-sqlite3 *co_sqlite_conn(void *vimpl)
+static conn *thread_conn(impl *im)
 {
-    impl *im = vimpl;
-    sqlite3 *db = pthread_getspecific(im->key);
-    if (db)
-        return db;
+    conn *cn = pthread_getspecific(im->key);
+    if (cn)
+        return cn;
+    sqlite3 *db = NULL;
     if (open_conn(im->path, &db))
         return NULL;
     pthread_mutex_lock(&im->lock);
@@ -63,10 +70,45 @@ sqlite3 *co_sqlite_conn(void *vimpl)
         co_log_error("msg=\"too many sqlite connections\"");
         return NULL;
     }
-    im->conns[im->nconns++] = db;
+    cn = co_xcalloc(1, sizeof *cn);
+    cn->db = db;
+    im->conns[im->nconns++] = cn;
     pthread_mutex_unlock(&im->lock);
-    pthread_setspecific(im->key, db);
-    return db;
+    pthread_setspecific(im->key, cn);
+    return cn;
+}
+
+sqlite3 *co_sqlite_conn(void *vimpl)
+{
+    conn *cn = thread_conn(vimpl);
+    return cn ? cn->db : NULL;
+}
+
+sqlite3_stmt *co_sqlite_cached(void *vimpl, int slot, const char *sql)
+{
+    conn *cn = thread_conn(vimpl);
+    if (!cn || slot < 0 || slot >= MAX_CACHED)
+        return NULL;
+    if (!cn->cache[slot]) {
+        if (sqlite3_prepare_v3(cn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &cn->cache[slot],
+                               NULL) != SQLITE_OK) {
+            co_log_error("msg=\"sqlite prepare failed\" err=\"%s\"", sqlite3_errmsg(cn->db));
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(cn->cache[slot]);
+        sqlite3_clear_bindings(cn->cache[slot]);
+    }
+    return cn->cache[slot];
+}
+
+static void close_conn(conn *cn)
+{
+    for (int i = 0; i < MAX_CACHED; i++)
+        sqlite3_finalize(cn->cache[i]);
+    sqlite3_exec(cn->db, "PRAGMA wal_checkpoint(PASSIVE);", NULL, NULL, NULL);
+    sqlite3_close_v2(cn->db);
+    co_free(cn);
 }
 
 static co_err sq_open(const char *dir, void **out)
@@ -89,7 +131,7 @@ static co_err sq_open(const char *dir, void **out)
     sqlite3 *db = co_sqlite_conn(im);
     if (!db || co_sqlite_migrate(db)) {
         for (int i = 0; i < im->nconns; i++)
-            sqlite3_close(im->conns[i]);
+            close_conn(im->conns[i]);
         pthread_key_delete(im->key);
         co_free(im);
         return CO_EDB;
@@ -101,10 +143,8 @@ static co_err sq_open(const char *dir, void **out)
 static void sq_close(void *vimpl)
 {
     impl *im = vimpl;
-    for (int i = 0; i < im->nconns; i++) {
-        sqlite3_exec(im->conns[i], "PRAGMA wal_checkpoint(PASSIVE);", NULL, NULL, NULL);
-        sqlite3_close_v2(im->conns[i]);
-    }
+    for (int i = 0; i < im->nconns; i++)
+        close_conn(im->conns[i]);
     pthread_key_delete(im->key);
     pthread_mutex_destroy(&im->lock);
     co_free(im);
@@ -544,6 +584,23 @@ const co_store_backend co_store_sqlite = {
     .dept_put = sq_dept_put,
     .depts_each = sq_depts_each,
     .audit_add = sq_audit_add,
+    .event_append = co_sqlite_event_append,
+    .case_put = co_sqlite_case_put,
+    .case_get = co_sqlite_case_get,
+    .cases_each = co_sqlite_cases_each,
+    .cases_query = co_sqlite_cases_query,
+    .events_of = co_sqlite_events_of,
+    .case_max_id = co_sqlite_case_max_id,
+    .case_last_number = co_sqlite_case_last_number,
+    .media_put = co_sqlite_media_put,
+    .media_get = co_sqlite_media_get,
+    .taxonomy_put = co_sqlite_taxonomy_put,
+    .taxonomy_get = co_sqlite_taxonomy_get,
+    .rule_put = co_sqlite_rule_put,
+    .rule_del = co_sqlite_rule_del,
+    .rules_each = co_sqlite_rules_each,
+    .calday_put = co_sqlite_calday_put,
+    .caldays_each = co_sqlite_caldays_each,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

@@ -13,6 +13,38 @@ sqlite3 *co_sqlite_conn(void *impl);
 co_err co_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 co_err co_sqlite_step_done(sqlite3_stmt *st);
 void co_sqlite_copy(char *dst, size_t len, sqlite3_stmt *st, int col);
+/* A statement cached on the calling thread's connection, reset and with
+ * bindings cleared; slot is a small constant chosen by the caller. Owned by
+ * the connection (finalised when the store closes): never finalise it. */
+sqlite3_stmt *co_sqlite_cached(void *impl, int slot, const char *sql);
+
+/* sqlite_cases.c — cases, events, media */
+#include "domain/case.h"
+struct co_case_query;
+co_err co_sqlite_event_append(void *impl, co_event *ev);
+co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc);
+co_err co_sqlite_case_get(void *impl, int64_t id, const char *number, co_case *out);
+co_err co_sqlite_cases_each(void *impl, int (*cb)(void *, const co_case *), void *ctx);
+co_err co_sqlite_cases_query(void *impl, const struct co_case_query *q,
+                             int (*cb)(void *, const co_case *), void *ctx);
+co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const co_event *),
+                           void *ctx);
+co_err co_sqlite_case_max_id(void *impl, int64_t *id, int64_t *seq);
+co_err co_sqlite_case_last_number(void *impl, const char *prefix, int64_t *seq);
+co_err co_sqlite_media_put(void *impl, const char *hash, const char *type, int64_t size);
+co_err co_sqlite_media_get(void *impl, const char *hash, char *type, size_t len);
+
+/* sqlite_config.c — taxonomy versions, routing rules, calendar days */
+struct co_rule_rec;
+co_err co_sqlite_taxonomy_put(void *impl, int64_t version, const char *doc, const char *author);
+co_err co_sqlite_taxonomy_get(void *impl, int64_t version, char **doc, int64_t *version_out);
+co_err co_sqlite_rule_put(void *impl, const struct co_rule_rec *r, int64_t *id_out);
+co_err co_sqlite_rule_del(void *impl, int64_t id);
+co_err co_sqlite_rules_each(void *impl, int (*cb)(void *, const struct co_rule_rec *), void *ctx);
+co_err co_sqlite_calday_put(void *impl, int64_t day, int kind, const char *name);
+co_err co_sqlite_caldays_each(void *impl, int (*cb)(void *, int64_t, int, const char *),
+                              void *ctx);
+
 /* Applies pending migrations in one transaction each. */
 co_err co_sqlite_migrate(sqlite3 *db);
 int co_sqlite_user_version(sqlite3 *db);

@@ -1,6 +1,9 @@
 /* store.c — the storage interface's dispatch to its back-end (see store.h). */
 #include "store/store.h"
 
+#include <stdlib.h>
+
+#include "domain/workflow.h"
 #include "lib/alloc.h"
 #include "lib/timeutil.h"
 
@@ -115,6 +118,95 @@ co_err co_store_depts_each(co_store *s, co_dept_cb cb, void *ctx)
 co_err co_store_audit(co_store *s, const char *actor, const char *action, const char *detail)
 {
     return s->be->audit_add(s->impl, co_time_now(), actor, action, detail ? detail : "");
+}
+
+co_err co_store_event_append(co_store *s, co_event *ev)
+{
+    return s->be->event_append(s->impl, ev);
+}
+
+co_err co_store_case_put(co_store *s, const co_case *c)
+{
+    json_t *doc = co_case_to_json(c, 1);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        return CO_ENOMEM;
+    co_err rc = s->be->case_put(s->impl, c, text);
+    free(text);
+    return rc;
+}
+
+co_err co_store_case_get(co_store *s, int64_t id, const char *number, co_case *out)
+{
+    return s->be->case_get(s->impl, id, number, out);
+}
+
+co_err co_store_cases_each(co_store *s, co_case_cb cb, void *ctx)
+{
+    return s->be->cases_each(s->impl, cb, ctx);
+}
+
+co_err co_store_cases_query(co_store *s, const co_case_query *q, co_case_cb cb, void *ctx)
+{
+    return s->be->cases_query(s->impl, q, cb, ctx);
+}
+
+co_err co_store_events_of(co_store *s, int64_t case_id, co_event_cb cb, void *ctx)
+{
+    return s->be->events_of(s->impl, case_id, cb, ctx);
+}
+
+co_err co_store_case_max_id(co_store *s, int64_t *id, int64_t *seq)
+{
+    return s->be->case_max_id(s->impl, id, seq);
+}
+
+co_err co_store_case_last_number(co_store *s, const char *prefix, int64_t *seq)
+{
+    return s->be->case_last_number(s->impl, prefix, seq);
+}
+
+co_err co_store_media_put(co_store *s, const char *hash, const char *type, int64_t size)
+{
+    return s->be->media_put(s->impl, hash, type, size);
+}
+
+co_err co_store_media_get(co_store *s, const char *hash, char *type, size_t len)
+{
+    return s->be->media_get(s->impl, hash, type, len);
+}
+
+co_err co_store_taxonomy_put(co_store *s, int64_t version, const char *doc, const char *author)
+{
+    return s->be->taxonomy_put(s->impl, version, doc, author);
+}
+
+co_err co_store_taxonomy_get(co_store *s, int64_t version, char **doc, int64_t *version_out)
+{
+    return s->be->taxonomy_get(s->impl, version, doc, version_out);
+}
+
+co_err co_store_rule_put(co_store *s, const co_rule_rec *r, int64_t *id_out)
+{
+    return s->be->rule_put(s->impl, r, id_out);
+}
+
+co_err co_store_rule_del(co_store *s, int64_t id) { return s->be->rule_del(s->impl, id); }
+
+co_err co_store_rules_each(co_store *s, co_rule_cb cb, void *ctx)
+{
+    return s->be->rules_each(s->impl, cb, ctx);
+}
+
+co_err co_store_calday_put(co_store *s, int64_t day, int kind, const char *name)
+{
+    return s->be->calday_put(s->impl, day, kind, name);
+}
+
+co_err co_store_caldays_each(co_store *s, co_calday_cb cb, void *ctx)
+{
+    return s->be->caldays_each(s->impl, cb, ctx);
 }
 
 co_err co_store_begin(co_store *s) { return s->be->begin(s->impl); }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/case.h"
 #include "lib/err.h"
 
 typedef struct co_store co_store;
@@ -85,6 +86,39 @@ typedef struct co_dept_rec {
 } co_dept_rec;
 typedef int (*co_dept_cb)(void *ctx, const co_dept_rec *d);
 
+/* ---- cases and events ---- */
+typedef int (*co_case_cb)(void *ctx, const co_case *c);
+typedef int (*co_event_cb)(void *ctx, const co_event *e);
+
+/* A list query over stored cases (all filters optional). */
+typedef struct co_case_query {
+    unsigned states;          /* mask of (1u << co_state); 0 = any */
+    co_category category;     /* 0 = any */
+    const char *area;         /* area code prefix at any level, NULL = any */
+    const char *dept;         /* department in charge, NULL = any */
+    int channel;              /* -1 = any */
+    int overdue;              /* 1: open and disposal_due < now */
+    int64_t now;
+    int64_t from, to;         /* created in [from, to), 0 = open-ended */
+    const char *text;         /* substring of description/address/number */
+    const char *phone;        /* exact caller phone */
+    const char *reporter;     /* registered by this user */
+    int pending_role;         /* >= 0: only cases where this role has an action to take */
+    int64_t before_id;        /* cursor: only ids < before_id (0 = from the newest) */
+    int limit;                /* 1..500 */
+} co_case_query;
+
+/* ---- configuration: taxonomy versions, routing rules, calendar days ---- */
+typedef struct co_rule_rec {
+    int64_t id;
+    const char *category;   /* "C0101"/"E0102" or "" */
+    const char *area;       /* area code or "" */
+    const char *dept;
+    const char *note;
+} co_rule_rec;
+typedef int (*co_rule_cb)(void *ctx, const co_rule_rec *r);
+typedef int (*co_calday_cb)(void *ctx, int64_t day, int kind, const char *name);
+
 /* ---- the back-end table ---- */
 typedef struct co_store_backend {
     const char *name;
@@ -108,6 +142,23 @@ typedef struct co_store_backend {
     co_err (*depts_each)(void *impl, co_dept_cb cb, void *ctx);
     co_err (*audit_add)(void *impl, int64_t ts, const char *actor, const char *action,
                         const char *detail);
+    co_err (*event_append)(void *impl, co_event *ev);           /* sets ev->seq */
+    co_err (*case_put)(void *impl, const co_case *c, const char *doc);
+    co_err (*case_get)(void *impl, int64_t id, const char *number, co_case *out);
+    co_err (*cases_each)(void *impl, co_case_cb cb, void *ctx);
+    co_err (*cases_query)(void *impl, const co_case_query *q, co_case_cb cb, void *ctx);
+    co_err (*events_of)(void *impl, int64_t case_id, co_event_cb cb, void *ctx);
+    co_err (*case_max_id)(void *impl, int64_t *id, int64_t *seq);
+    co_err (*case_last_number)(void *impl, const char *prefix, int64_t *seq);
+    co_err (*media_put)(void *impl, const char *hash, const char *type, int64_t size);
+    co_err (*media_get)(void *impl, const char *hash, char *type, size_t len);
+    co_err (*taxonomy_put)(void *impl, int64_t version, const char *doc, const char *author);
+    co_err (*taxonomy_get)(void *impl, int64_t version, char **doc, int64_t *version_out);
+    co_err (*rule_put)(void *impl, const co_rule_rec *r, int64_t *id_out);
+    co_err (*rule_del)(void *impl, int64_t id);
+    co_err (*rules_each)(void *impl, co_rule_cb cb, void *ctx);
+    co_err (*calday_put)(void *impl, int64_t day, int kind, const char *name);
+    co_err (*caldays_each)(void *impl, co_calday_cb cb, void *ctx);
     co_err (*begin)(void *impl);
     co_err (*commit)(void *impl);
     co_err (*rollback)(void *impl);
@@ -151,6 +202,41 @@ co_err co_store_depts_each(co_store *s, co_dept_cb cb, void *ctx) CO_MUST_CHECK;
 
 co_err co_store_audit(co_store *s, const char *actor, const char *action, const char *detail)
     CO_MUST_CHECK;
+
+/* Appends an event (assigning ev->seq) and writes the case row it produced.
+ * Call both inside one transaction (the writer does). */
+co_err co_store_event_append(co_store *s, co_event *ev) CO_MUST_CHECK;
+co_err co_store_case_put(co_store *s, const co_case *c) CO_MUST_CHECK;
+/* By id (number NULL) or by number (id 0). CO_ENOTFOUND if absent. */
+co_err co_store_case_get(co_store *s, int64_t id, const char *number, co_case *out) CO_MUST_CHECK;
+/* Every case in id order (start-up load of the projection). */
+co_err co_store_cases_each(co_store *s, co_case_cb cb, void *ctx) CO_MUST_CHECK;
+/* Cases matching q, newest first, at most q->limit. */
+co_err co_store_cases_query(co_store *s, const co_case_query *q, co_case_cb cb, void *ctx)
+    CO_MUST_CHECK;
+/* The events of one case in order. */
+co_err co_store_events_of(co_store *s, int64_t case_id, co_event_cb cb, void *ctx) CO_MUST_CHECK;
+/* Highest case id and event sequence (0 when empty). */
+co_err co_store_case_max_id(co_store *s, int64_t *id, int64_t *seq) CO_MUST_CHECK;
+/* Highest daily sequence among case numbers starting with prefix (YYYYMMDD). */
+co_err co_store_case_last_number(co_store *s, const char *prefix, int64_t *seq) CO_MUST_CHECK;
+co_err co_store_media_put(co_store *s, const char *hash, const char *type, int64_t size)
+    CO_MUST_CHECK;
+co_err co_store_media_get(co_store *s, const char *hash, char *type, size_t len) CO_MUST_CHECK;
+
+/* Taxonomy documents by version; version 0 = the latest. *doc is a new
+ * string the caller frees with co_free. CO_ENOTFOUND when none. */
+co_err co_store_taxonomy_put(co_store *s, int64_t version, const char *doc, const char *author)
+    CO_MUST_CHECK;
+co_err co_store_taxonomy_get(co_store *s, int64_t version, char **doc, int64_t *version_out)
+    CO_MUST_CHECK;
+/* Routing rules: id 0 inserts. */
+co_err co_store_rule_put(co_store *s, const co_rule_rec *r, int64_t *id_out) CO_MUST_CHECK;
+co_err co_store_rule_del(co_store *s, int64_t id) CO_MUST_CHECK;
+co_err co_store_rules_each(co_store *s, co_rule_cb cb, void *ctx) CO_MUST_CHECK;
+/* Admin calendar overrides (kind 0 removes the override). */
+co_err co_store_calday_put(co_store *s, int64_t day, int kind, const char *name) CO_MUST_CHECK;
+co_err co_store_caldays_each(co_store *s, co_calday_cb cb, void *ctx) CO_MUST_CHECK;
 
 /* Explicit transactions on the calling thread's connection (bulk loads). */
 co_err co_store_begin(co_store *s) CO_MUST_CHECK;

@@ -1,0 +1,261 @@
+/* writer.c — the single writer with group commit (see writer.h). */
+#include "store/writer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/alloc.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#define MAX_BATCH 2048
+
+struct co_writer {
+    co_store *st;
+    co_writer_hooks hooks;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    co_write_cmd *head, *tail;
+    int stopping;
+    int64_t next_id;
+    int64_t num_day;     /* local day of the number counter */
+    int64_t num_seq;
+    co_writer_stats stats;
+};
+
+void co_case_number_format(int64_t t, int64_t seq, char out[CO_NUMBER_MAX])
+{
+    int64_t local = t + CO_TZ_SHANGHAI_SEC;
+    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int y, m, d;
+    co_civil_from_days(days, &y, &m, &d);
+    snprintf(out, CO_NUMBER_MAX, "%04d%02d%02d%05lld", y, m, d, (long long)(seq % 100000));
+}
+
+static int64_t local_day(int64_t t)
+{
+    int64_t local = t + CO_TZ_SHANGHAI_SEC;
+    return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+}
+
+static co_err next_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
+{
+    int64_t day = local_day(now);
+    if (day != w->num_day) {
+        char prefix[CO_NUMBER_MAX];
+        co_case_number_format(now, 0, prefix);
+        prefix[8] = '\0';
+        int64_t last = 0;
+        co_err rc = co_store_case_last_number(w->st, prefix, &last);
+        if (rc)
+            return rc;
+        w->num_day = day;
+        w->num_seq = last;
+    }
+    if (w->num_seq >= 99999)
+        return CO_ETOOBIG;
+    co_case_number_format(now, ++w->num_seq, out);
+    return CO_OK;
+}
+
+/* Executes one command inside the open transaction. On success the event is
+ * appended, the case row written, and *ev filled (caller clears it). */
+static co_err execute(co_writer *w, co_write_cmd *cmd, co_event *ev)
+{
+    int64_t now = cmd->now ? cmd->now : co_time_now();
+    co_wf_actor who = {cmd->username, cmd->role, cmd->dept, cmd->scope};
+    co_case c;
+    co_err rc;
+    if (cmd->kind == CO_WRITE_REGISTER) {
+        c = cmd->draft;
+        c.id = w->next_id;
+        if ((rc = next_number(w, now, c.number)))
+            return rc;
+        if ((rc = co_wf_register(w->hooks.env, &c, &who, now, ev)))
+            return rc;
+        memset(&cmd->result, 0, sizeof cmd->result);
+    } else {
+        if ((rc = co_store_case_get(w->st, cmd->case_id, NULL, &c))) {
+            if (rc == CO_ENOTFOUND)
+                snprintf(cmd->err, sizeof cmd->err, "没有这个案件 / no such case");
+            return rc;
+        }
+        rc = co_wf_decide(w->hooks.env, &c, cmd->action, &who, cmd->params, now, ev, cmd->err);
+        if (rc)
+            return rc;
+        cmd->result = c;
+    }
+    if ((rc = co_store_event_append(w->st, ev)))
+        return rc;
+    if (co_wf_apply(&cmd->result, ev))
+        return CO_EINTERNAL; /* decide accepted what apply refuses: a bug */
+    if ((rc = co_store_case_put(w->st, &cmd->result)))
+        return rc;
+    if (cmd->kind == CO_WRITE_REGISTER)
+        w->next_id++;
+    cmd->seq = ev->seq;
+    return CO_OK;
+}
+
+static int is_storage_error(co_err rc)
+{
+    return rc == CO_EDB || rc == CO_EIO || rc == CO_ENOMEM || rc == CO_EINTERNAL;
+}
+
+/* Runs one batch. Returns the number of commands processed. */
+static void run_batch(co_writer *w, co_write_cmd *batch)
+{
+    static co_event events[MAX_BATCH];
+    size_t n = 0;
+    co_err rc = co_store_begin(w->st);
+    int64_t saved_id = w->next_id, saved_seq = w->num_seq, saved_day = w->num_day;
+    for (co_write_cmd *c = batch; c; c = c->next, n++) {
+        memset(&events[n], 0, sizeof events[n]);
+        c->err[0] = '\0';
+        c->rc = rc ? rc : execute(w, c, &events[n]);
+        if (is_storage_error(c->rc) && !rc)
+            rc = c->rc;
+    }
+    if (!rc)
+        rc = co_store_commit(w->st);
+    if (rc) {
+        co_log_error("msg=\"batch failed, rolled back\" commands=%zu err=\"%s\"", n,
+                     co_err_str(rc));
+        if (co_store_rollback(w->st))
+            co_log_error("msg=\"rollback failed\"");
+        w->next_id = saved_id;
+        w->num_seq = saved_seq;
+        w->num_day = saved_day;
+    }
+    w->stats.commits++;
+    w->stats.commands += n;
+    if (n > w->stats.max_batch)
+        w->stats.max_batch = n;
+    size_t i = 0;
+    for (co_write_cmd *c = batch, *next; c; c = next, i++) {
+        next = c->next;
+        if (rc) {
+            c->rc = rc;
+            snprintf(c->err, sizeof c->err, "存储失败 / storage failure: %s", co_err_str(rc));
+        } else if (!c->rc && w->hooks.committed) {
+            w->hooks.committed(w->hooks.arg, &c->result, &events[i]);
+        }
+        co_event_clear(&events[i]);
+        c->next = NULL;
+        c->done(c);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    co_writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head && w->stopping)
+            break;
+        /* take up to MAX_BATCH commands */
+        co_write_cmd *batch = w->head, *last = w->head;
+        size_t n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&w->lock);
+        run_batch(w, batch);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **out)
+{
+    co_writer *w = co_xcalloc(1, sizeof *w);
+    w->st = st;
+    w->hooks = *hooks;
+    w->num_day = -1;
+    int64_t max_id = 0, max_seq = 0;
+    co_err rc = co_store_case_max_id(st, &max_id, &max_seq);
+    if (rc) {
+        co_free(w);
+        return rc;
+    }
+    w->next_id = max_id + 1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        co_free(w);
+        return CO_EIO;
+    }
+    *out = w;
+    return CO_OK;
+}
+
+void co_writer_stop(co_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    co_free(w);
+}
+
+void co_writer_submit(co_writer *w, co_write_cmd *cmd)
+{
+    cmd->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = cmd;
+    else
+        w->head = cmd;
+    w->tail = cmd;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+typedef struct waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+} waiter;
+
+static void wake_waiter(co_write_cmd *cmd)
+{
+    waiter *wt = cmd->arg;
+    pthread_mutex_lock(&wt->lock);
+    wt->done = 1;
+    pthread_cond_signal(&wt->cond);
+    pthread_mutex_unlock(&wt->lock);
+}
+
+co_err co_writer_run(co_writer *w, co_write_cmd *cmd)
+{
+    waiter wt = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    cmd->done = wake_waiter;
+    cmd->arg = &wt;
+    co_writer_submit(w, cmd);
+    pthread_mutex_lock(&wt.lock);
+    while (!wt.done)
+        pthread_cond_wait(&wt.cond, &wt.lock);
+    pthread_mutex_unlock(&wt.lock);
+    return cmd->rc;
+}
+
+void co_writer_get_stats(co_writer *w, co_writer_stats *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->lock);
+}

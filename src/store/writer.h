@@ -1,0 +1,76 @@
+/* writer.h — the single writer with group commit.
+ * HTTP worker threads hand write commands (register a case, take an action
+ * on a case) to one writer thread. The writer takes every queued command,
+ * decides each against the workflow, appends the events and case rows in ONE
+ * transaction, commits (one fsync for the whole batch: synchronous=FULL, so a
+ * commit survives power loss), tells the `committed` hook about each change
+ * (projection, live feed) and only then completes each command by calling
+ * its `done` callback on the writer thread. A 201 is therefore a promise that
+ * the case is on disk.
+ * Ownership: a command is owned by its submitter; the writer borrows it from
+ * submit until done() is called, and never frees it. */
+#ifndef CO_STORE_WRITER_H
+#define CO_STORE_WRITER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "domain/case.h"
+#include "domain/workflow.h"
+#include "store/store.h"
+
+typedef enum co_write_kind { CO_WRITE_REGISTER = 1, CO_WRITE_ACTION } co_write_kind;
+
+typedef struct co_write_cmd co_write_cmd;
+typedef void (*co_write_done)(co_write_cmd *cmd);
+
+struct co_write_cmd {
+    /* input */
+    co_write_kind kind;
+    co_case draft;            /* REGISTER: the validated intake (id/number assigned) */
+    int64_t case_id;          /* ACTION: which case */
+    char action[24];
+    json_t *params;           /* ACTION parameters (owned by the submitter) */
+    char username[64];
+    co_role role;
+    char dept[32];
+    char scope[16];
+    int64_t now;              /* 0 = the writer's clock */
+    /* output (valid in done()) */
+    co_err rc;
+    char err[CO_WF_ERR_MAX];
+    co_case result;           /* the case after the change */
+    int64_t seq;              /* the event's sequence number */
+    /* completion */
+    co_write_done done;
+    void *arg;
+    co_write_cmd *next;       /* writer's queue link */
+};
+
+typedef struct co_writer_hooks {
+    const co_wf_env *env;
+    /* Called on the writer thread after the commit, once per change, in
+     * sequence order. May be NULL. */
+    void (*committed)(void *arg, const co_case *c, const co_event *ev);
+    void *arg;
+} co_writer_hooks;
+
+typedef struct co_writer co_writer;
+
+co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **out) CO_MUST_CHECK;
+/* Drains the queue, then stops the thread. */
+void co_writer_stop(co_writer *w);
+/* Queues a command; done() will be called exactly once. */
+void co_writer_submit(co_writer *w, co_write_cmd *cmd);
+/* Submits and waits for completion (for the CLI and tests). */
+co_err co_writer_run(co_writer *w, co_write_cmd *cmd) CO_MUST_CHECK;
+
+typedef struct co_writer_stats {
+    uint64_t commits, commands, max_batch;
+} co_writer_stats;
+void co_writer_get_stats(co_writer *w, co_writer_stats *out);
+
+/* Formats a case number: YYYYMMDD (Asia/Shanghai) + 5-digit daily sequence. */
+void co_case_number_format(int64_t t, int64_t seq, char out[CO_NUMBER_MAX]);
+
+#endif
