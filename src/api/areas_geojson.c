@@ -13,10 +13,6 @@
 #include "geo/import.h"
 #include "lib/alloc.h"
 
-/* Declared in routes.h by the route table's owner; repeated here so this
- * file compiles on its own. */
-void co_api_areas_geojson(co_req *r);
-
 void co_api_areas_geojson(co_req *r)
 {
     co_app *app = (co_app *)r->app;

@@ -392,6 +392,7 @@ typedef struct submit_ctx {
     co_write_cmd cmd;
     co_deferred *def;
     int public_view;
+    int show_phone;
 } submit_ctx;
 
 static void submit_reply(co_req *r, void *arg)
@@ -404,17 +405,23 @@ static void submit_reply(co_req *r, void *arg)
         char loc[128];
         snprintf(loc, sizeof loc, "/api/v1/cases/%s", cmd->result.number);
         evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", loc);
-        co_reply_json(r, 201,
-                      sc->public_view ? co_case_public_view(r, &cmd->result)
-                                      : co_case_view(r, &cmd->result));
+        if (sc->public_view)
+            co_reply_json(r, 201, co_case_public_view(r, &cmd->result));
+        else if (sc->show_phone) /* the stored document is the reply: no second encoding */
+            co_reply_bytes(r, 201, "application/json; charset=utf-8", cmd->doc, strlen(cmd->doc));
+        else
+            co_reply_json(r, 201, co_case_to_json(&cmd->result, 0));
     }
+    co_writer_cmd_clear(cmd);
     co_free(sc);
 }
 
 static void submit_gone(co_req *r, void *arg)
 {
     (void)r;
-    co_free(arg);
+    submit_ctx *sc = arg;
+    co_writer_cmd_clear(&sc->cmd);
+    co_free(sc);
 }
 
 static void submit_done(co_write_cmd *cmd)
@@ -429,21 +436,26 @@ void co_intake_submit(co_req *r, const co_case *draft, int public_view)
     submit_ctx *sc = co_xcalloc(1, sizeof *sc);
     sc->public_view = public_view;
     co_write_cmd *cmd = &sc->cmd;
-    cmd->kind = CO_WRITE_REGISTER;
-    cmd->draft = *draft;
+    co_case c = *draft;
+    co_wf_actor who = {"", CO_ROLE_OPERATOR, "", ""}; /* anonymous channels: like the desk */
     if (r->session) {
-        snprintf(cmd->username, sizeof cmd->username, "%s", r->session->username);
-        snprintf(cmd->draft.reporter, sizeof cmd->draft.reporter, "%s", r->session->username);
-        cmd->role = r->session->role;
+        who = co_app_actor(r->session);
+        snprintf(c.reporter, sizeof c.reporter, "%s", r->session->username);
         if (r->session->role == CO_ROLE_INSPECTOR)
-            cmd->draft.flags |= CO_CF_VERIFIED; /* seen on site by the reporter */
-    } else {
-        cmd->role = CO_ROLE_OPERATOR; /* anonymous channels register like the hotline desk */
+            c.flags |= CO_CF_VERIFIED; /* seen on site by the reporter */
+        sc->show_phone = sees_phone(r->session->role);
+    }
+    co_err rc = co_writer_prepare_register(app->writer, &c, &who, co_time_now(), cmd);
+    if (rc) {
+        co_free(sc);
+        co_reply_err(r, rc, "无法受理 / cannot register the case");
+        return;
     }
     cmd->done = submit_done;
     cmd->arg = sc;
     sc->def = co_req_defer(r, submit_reply, submit_gone, sc);
     if (!sc->def) {
+        co_writer_cmd_clear(cmd);
         co_free(sc);
         co_reply_error(r, 500, "internal", "cannot defer the reply");
         return;

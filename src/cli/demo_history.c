@@ -29,6 +29,7 @@ typedef struct gen {
     int64_t now;
     co_taxonomy *tax;
     double *cat_w;            /* base weight per subclass */
+    uint8_t *cat_season;      /* 0 all year, 1 winter, 2 summer */
     int32_t *grids;           /* area indexes of grids */
     double *grid_w;           /* cumulative weights */
     size_t ngrids;
@@ -90,18 +91,28 @@ static int month_of(int64_t t)
     return m;
 }
 
-static double season_factor(const char *name, int month)
+/* Which season a subclass belongs to, from its name. */
+static uint8_t season_of(const char *name)
 {
-    int winter = month >= 11 || month <= 3, summer = month >= 5 && month <= 9;
     static const char *const winter_words[] = {"供暖", "供热", "积雪", "结冰", "热力"};
     static const char *const summer_words[] = {"垃圾", "积水", "占道", "扬尘", "绿地", "乱停",
                                                "夜市", "噪"};
     for (size_t i = 0; i < sizeof winter_words / sizeof *winter_words; i++)
         if (strstr(name, winter_words[i]))
-            return winter ? 6.0 : 0.15;
+            return 1;
     for (size_t i = 0; i < sizeof summer_words / sizeof *summer_words; i++)
         if (strstr(name, summer_words[i]))
-            return summer ? 2.2 : 0.8;
+            return 2;
+    return 0;
+}
+
+static double season_factor(uint8_t season, int month)
+{
+    int winter = month >= 11 || month <= 3, summer = month >= 5 && month <= 9;
+    if (season == 1)
+        return winter ? 6.0 : 0.15;
+    if (season == 2)
+        return summer ? 2.2 : 0.8;
     return 1.0;
 }
 
@@ -111,10 +122,10 @@ static const co_taxonomy_subclass *pick_category(gen *g, int64_t t)
     int month = month_of(t);
     double total = 0;
     for (size_t i = 0; i < n; i++)
-        total += g->cat_w[i] * season_factor(co_taxonomy_subclass_at(g->tax, i)->name, month);
+        total += g->cat_w[i] * season_factor(g->cat_season[i], month);
     double x = unit(g) * total;
     for (size_t i = 0; i < n; i++) {
-        x -= g->cat_w[i] * season_factor(co_taxonomy_subclass_at(g->tax, i)->name, month);
+        x -= g->cat_w[i] * season_factor(g->cat_season[i], month);
         if (x <= 0)
             return co_taxonomy_subclass_at(g->tax, i);
     }
@@ -133,8 +144,10 @@ static void init_weights(gen *g)
 {
     size_t n = co_taxonomy_nsubclasses(g->tax);
     g->cat_w = co_xcalloc(n, sizeof *g->cat_w);
+    g->cat_season = co_xcalloc(n, sizeof *g->cat_season);
     for (size_t i = 0; i < n; i++) {
         const co_taxonomy_subclass *s = co_taxonomy_subclass_at(g->tax, i);
+        g->cat_season[i] = season_of(s->name);
         /* events are reported more than components; a few subclasses dominate */
         double base = s->kind == CO_TAXONOMY_EVENT ? 1.6 : 0.8;
         g->cat_w[i] = base * (0.3 + 3.0 * pow(unit(g), 3));
@@ -481,9 +494,9 @@ static co_err one_case(gen *g, int64_t created)
     co_wf_actor who = {rep, c->channel == CO_CH_INSPECTOR ? CO_ROLE_INSPECTOR : CO_ROLE_OPERATOR,
                        "", ""};
     co_event ev;
-    co_err rc = co_wf_register(&g->app->env, c, &who, created, &ev);
+    co_err rc = co_wf_register(&g->app->env, c, &who, created, &ev, c);
     if (!rc && !(rc = co_store_event_append(g->app->store, &ev)))
-        rc = co_wf_apply(c, &ev);
+        c->last_seq = ev.seq;
     co_event_clear(&ev);
     g->events++;
     if (!rc)
@@ -545,6 +558,7 @@ co_err co_demo_history(co_app *app, int64_t ncases, int64_t now, uint64_t seed, 
 out:
     co_taxonomy_free(g.tax);
     co_free(g.cat_w);
+    co_free(g.cat_season);
     co_free(g.grids);
     co_free(g.grid_w);
     co_free(g.comms);

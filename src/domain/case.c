@@ -2,6 +2,7 @@
 #include "domain/case.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/strparse.h"
@@ -117,6 +118,8 @@ void co_event_clear(co_event *e)
 {
     json_decref(e->data);
     e->data = NULL;
+    free(e->data_text);
+    e->data_text = NULL;
 }
 
 co_err co_category_parse(const char *s, co_category *out)

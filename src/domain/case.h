@@ -146,6 +146,7 @@ typedef struct co_event {
     char action[24];
     co_state from, to;
     json_t *data;
+    char *data_text;                  /* when set: data already serialised (owned) */
 } co_event;
 
 void co_event_clear(co_event *e);

@@ -802,7 +802,7 @@ co_err co_wf_apply(co_case *c, const co_event *ev)
 }
 
 co_err co_wf_register(const co_wf_env *env, const co_case *c, const co_wf_actor *who,
-                      int64_t now, co_event *ev)
+                      int64_t now, co_event *ev, co_case *out)
 {
     co_case init = *c;
     init.state = CO_ST_REGISTERED;
@@ -818,5 +818,9 @@ co_err co_wf_register(const co_wf_env *env, const co_case *c, const co_wf_actor 
     json_t *data = json_pack("{s:o}", "case", co_case_to_json(&init, 1));
     fill_event(ev, c, who, "register", now, CO_ST_REGISTERED, data);
     ev->from = CO_ST_NONE;
+    if (out) {
+        *out = init;
+        out->step_started = now;
+    }
     return CO_OK;
 }

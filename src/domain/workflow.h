@@ -80,9 +80,10 @@ const char *co_wf_action_zh(const char *action);
 
 /* Builds the register event for a new case (the intake's validated fields
  * already in *c; its state is NONE). Computes routing and the first step
- * deadline. */
+ * deadline. When out is not NULL it receives the case the event creates
+ * (what co_wf_apply would build from the event, without re-parsing it). */
 co_err co_wf_register(const co_wf_env *env, const co_case *c, const co_wf_actor *who,
-                      int64_t now, co_event *ev) CO_MUST_CHECK;
+                      int64_t now, co_event *ev, co_case *out) CO_MUST_CHECK;
 
 /* Serialises / reads the whole case as JSON (used by register events and the
  * API). co_case_to_json masks the caller's phone unless show_phone. */

@@ -29,6 +29,7 @@
 #define MAX_SHIFT 29
 #define MAX_CELLS (1u << 25)
 #define DEFAULT_CELL_DIV 4
+#define EDGES_PER_CELL 4
 #define MAX_CELL_DIV 64
 #define WGS84_A 6378137.0
 #define WGS84_E2 0.00669437999014
@@ -63,8 +64,8 @@ typedef struct pedge {
 typedef struct cand {
     uint32_t cell, poly;
     uint32_t parity;
-    uint32_t ncross, ntot;
-    size_t eoff; /* first int of its edges in builder.eq */
+    uint32_t nchains, nedges;
+    size_t eoff, nwords; /* its chains in builder.eq */
 } cand;
 
 typedef struct builder {
@@ -89,7 +90,7 @@ typedef struct builder {
     uint32_t *full; /* per cell: first polygon covering it whole, or NO_POLY */
     cand *cands;
     size_t ncands, candcap;
-    int32_t *eq; /* canonical edges: ax, ay, bx, by with ay <= by */
+    int32_t *eq; /* chains of the records: [n][x0][y0]...[x(n-1)][y(n-1)] */
     size_t neq, eqcap;
 } builder;
 
@@ -169,9 +170,19 @@ static void bbox_add_ring(bbox *b, const co_ring *r)
 static bbox poly_bbox(const co_gridindex_poly *p)
 {
     bbox b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    for (size_t i = 0; i < p->nparts; i++)
-        bbox_add_ring(&b, &p->parts[i].rings[0]); /* holes lie inside */
+    for (size_t i = 0; i < p->nparts; i++) /* holes too: the input may be sloppy */
+        for (size_t r = 0; r < p->parts[i].nrings; r++)
+            bbox_add_ring(&b, &p->parts[i].rings[r]);
     return b;
+}
+
+static size_t poly_edges(const co_gridindex_poly *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nparts; i++)
+        for (size_t r = 0; r < p->parts[i].nrings; r++)
+            n += p->parts[i].rings[r].n - 1;
+    return n;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -206,19 +217,31 @@ static uint32_t cells_along(int32_t extent, unsigned shift)
     return (uint32_t)(((uint32_t)extent - 1) >> shift) + 1;
 }
 
-/* Chooses cell shifts from the median polygon size, then coarsens until the
- * cell table stays within a budget proportional to the input. */
-static void choose_cells(co_gridindex *ix, double med_w, double med_h, unsigned div)
+static uint64_t count_cells(co_gridindex *ix)
+{
+    ix->ncx = cells_along(ix->wq, ix->sx);
+    ix->ncy = cells_along(ix->hq, ix->sy);
+    return (uint64_t)ix->ncx * ix->ncy;
+}
+
+/* Chooses cell shifts from the median polygon size; refines them while
+ * there are fewer than a cell per EDGES_PER_CELL input edges (polygons with
+ * many vertices), then coarsens until the cell table stays within a budget
+ * proportional to the input. */
+static void choose_cells(co_gridindex *ix, double med_w, double med_h, unsigned div, size_t nedges)
 {
     ix->sx = shift_for(med_w * ix->scale / div);
     ix->sy = shift_for(med_h * ix->scale / div);
     uint64_t budget = (uint64_t)4 * div * div * (ix->npolys + 64);
-    if (budget > MAX_CELLS)
-        budget = MAX_CELLS;
+    budget = budget > 2 * (uint64_t)nedges ? budget : 2 * (uint64_t)nedges;
+    budget = budget < MAX_CELLS ? budget : MAX_CELLS;
+    while (count_cells(ix) < nedges / EDGES_PER_CELL && count_cells(ix) * 4 <= budget && ix->sx > 0 &&
+           ix->sy > 0) {
+        ix->sx--;
+        ix->sy--;
+    }
     for (;;) {
-        ix->ncx = cells_along(ix->wq, ix->sx);
-        ix->ncy = cells_along(ix->hq, ix->sy);
-        if ((uint64_t)ix->ncx * ix->ncy <= budget || (ix->sx >= MAX_SHIFT && ix->sy >= MAX_SHIFT))
+        if (count_cells(ix) <= budget || (ix->sx >= MAX_SHIFT && ix->sy >= MAX_SHIFT))
             break;
         if ((ix->ncx >= ix->ncy && ix->sx < MAX_SHIFT) || ix->sy >= MAX_SHIFT)
             ix->sx++;
@@ -232,6 +255,7 @@ static void setup_lattice(builder *B, unsigned div)
 {
     co_gridindex *ix = B->ix;
     bbox all = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    size_t nedges = 0;
     double *w = co_xcalloc(B->n ? B->n : 1, sizeof *w);
     double *h = co_xcalloc(B->n ? B->n : 1, sizeof *h);
     for (size_t i = 0; i < B->n; i++) {
@@ -242,6 +266,7 @@ static void setup_lattice(builder *B, unsigned div)
         all.y1 = fmax(all.y1, b.y1);
         w[i] = b.x1 - b.x0;
         h[i] = b.y1 - b.y0;
+        nedges += poly_edges(&B->in[i]);
     }
     if (B->n == 0)
         all = (bbox){0, 0, 0, 0};
@@ -255,7 +280,7 @@ static void setup_lattice(builder *B, unsigned div)
     ix->scale = choose_scale(fmax(all.x1 - all.x0, all.y1 - all.y0));
     ix->wq = snap(all.x1, ix->ox, ix->scale) + 1;
     ix->hq = snap(all.y1, ix->oy, ix->scale) + 1;
-    choose_cells(ix, med_w, med_h, div);
+    choose_cells(ix, med_w, med_h, div, nedges);
     B->cw = (int64_t)1 << ix->sx;
     B->ch = (int64_t)1 << ix->sy;
     size_t ncell = (size_t)ix->ncx * ix->ncy;
@@ -390,20 +415,30 @@ static void closure(builder *B, const uint32_t *edges, size_t n, int64_t x0, int
     }
 }
 
-static void push_edge(builder *B, const pedge *e)
+static void push_word(builder *B, int32_t w)
 {
-    qpt a = e->a, b = e->b;
-    if (a.y > b.y) {
-        a = e->b;
-        b = e->a;
+    B->eq = co_xgrow(B->eq, &B->eqcap, B->neq + 1, sizeof *B->eq);
+    B->eq[B->neq++] = w;
+}
+
+/* Appends the chain of marked edges that starts at edge e, unmarking them:
+ * [n][x0][y0]...[x(n-1)][y(n-1)], n = edges + 1. Returns the edge count. */
+static uint32_t push_chain(builder *B, uint32_t e)
+{
+    size_t head = B->neq;
+    uint32_t n = 0;
+    push_word(B, 0);
+    push_word(B, B->pe[e].a.x);
+    push_word(B, B->pe[e].a.y);
+    while (B->mark[e] == B->stamp) {
+        B->mark[e] = 0;
+        push_word(B, B->pe[e].b.x);
+        push_word(B, B->pe[e].b.y);
+        n++;
+        e = B->pe[e].next;
     }
-    B->eq = co_xgrow(B->eq, &B->eqcap, B->neq + 4, sizeof *B->eq);
-    int32_t *q = B->eq + B->neq;
-    q[0] = a.x;
-    q[1] = a.y;
-    q[2] = b.x;
-    q[3] = b.y;
-    B->neq += 4;
+    B->eq[head] = (int32_t)(n + 1);
+    return n;
 }
 
 static cand *new_cand(builder *B, uint32_t cell, size_t pi)
@@ -417,8 +452,9 @@ static cand *new_cand(builder *B, uint32_t cell, size_t pi)
     return c;
 }
 
-/* Emits a boundary record: the edges that can cross a ray (non-horizontal)
- * first, then the horizontal ones, which only the nearest search reads. */
+/* Emits a boundary record: the parity R at the cell corner and the stored
+ * edges (marked by closure()) as maximal runs of consecutive ring edges;
+ * a ring stored whole is cut at an arbitrary edge. */
 static void emit_mixed(builder *B, uint32_t cell, size_t pi, int64_t x0, int64_t y0)
 {
     cand *c = new_cand(B, cell, pi);
@@ -426,18 +462,18 @@ static void emit_mixed(builder *B, uint32_t cell, size_t pi, int64_t x0, int64_t
     for (size_t i = 0; i < B->nwork; i++) {
         const pedge *e = &B->pe[B->work[i]];
         par ^= crosses(e->a, e->b, x0, y0);
-        if (e->a.y != e->b.y) {
-            push_edge(B, e);
-            c->ncross++;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < B->nwork; i++) {
+            uint32_t e = B->work[i];
+            if (B->mark[e] != B->stamp || (pass == 0 && B->mark[B->pe[e].prev] == B->stamp))
+                continue;
+            c->nedges += push_chain(B, e);
+            c->nchains++;
         }
     }
-    for (size_t i = 0; i < B->nwork; i++) {
-        const pedge *e = &B->pe[B->work[i]];
-        if (e->a.y == e->b.y)
-            push_edge(B, e);
-    }
-    c->ntot = (uint32_t)B->nwork;
     c->parity = par;
+    c->nwords = B->neq - c->eoff;
 }
 
 /* One row of the polygon's window. An edge-free cell is wholly inside or
@@ -499,31 +535,30 @@ static size_t live_cands(const builder *B, const size_t *ord, size_t k, uint32_t
 
 static size_t mixed_words(const builder *B, const size_t *ord, size_t k, uint32_t full)
 {
-    size_t w = 1 + (full != NO_POLY ? 3 : 0);
+    size_t w = 1 + (full != NO_POLY ? 2 : 0);
     for (size_t i = 0; i < k; i++)
-        w += 3 + 4 * (size_t)B->cands[ord[i]].ntot;
+        w += 2 + B->cands[ord[i]].nwords;
     return w;
 }
 
 /* Blob layout of a boundary cell: [ncand] then per candidate
- * [poly][ncross << 1 | parity][ntot] and ntot edges (ax, ay, bx, by with
- * ay <= by), the ncross non-horizontal ones first. A polygon covering the
- * whole cell comes last as parity 1 with no edges. */
+ * [poly][nchains << 1 | parity] and its chains, each
+ * [n][x0][y0]...[x(n-1)][y(n-1)] for the n - 1 edges between consecutive
+ * vertices. A polygon covering the whole cell comes last as parity 1 with
+ * no chains. */
 static void write_mixed(const builder *B, int32_t *out, const size_t *ord, size_t k, uint32_t full)
 {
     int32_t *w = out + 1;
     for (size_t i = 0; i < k; i++) {
         const cand *c = &B->cands[ord[i]];
         w[0] = (int32_t)c->poly;
-        w[1] = (int32_t)((c->ncross << 1) | c->parity);
-        w[2] = (int32_t)c->ntot;
-        memcpy(w + 3, B->eq + c->eoff, 4 * (size_t)c->ntot * sizeof *w);
-        w += 3 + 4 * (size_t)c->ntot;
+        w[1] = (int32_t)((c->nchains << 1) | c->parity);
+        memcpy(w + 2, B->eq + c->eoff, c->nwords * sizeof *w);
+        w += 2 + c->nwords;
     }
     if (full != NO_POLY) {
         w[0] = (int32_t)full;
         w[1] = 1;
-        w[2] = 0;
     }
     out[0] = (int32_t)(k + (full != NO_POLY));
 }
@@ -612,11 +647,9 @@ static void fill_stats(co_gridindex *ix, const builder *B)
     st->cell_w_deg = ldexp(1.0, (int)ix->sx) / ix->scale;
     st->cell_h_deg = ldexp(1.0, (int)ix->sy) / ix->scale;
     for (size_t i = 0; i < B->n; i++)
-        for (size_t p = 0; p < B->in[i].nparts; p++)
-            for (size_t r = 0; r < B->in[i].parts[p].nrings; r++)
-                st->input_edges += B->in[i].parts[p].rings[r].n - 1;
+        st->input_edges += poly_edges(&B->in[i]);
     for (size_t i = 0; i < B->ncands; i++)
-        st->stored_edges += B->cands[i].ntot;
+        st->stored_edges += B->cands[i].nedges;
     st->bytes = co_gridindex_memory(ix);
 }
 
@@ -674,24 +707,40 @@ void co_gridindex_free(co_gridindex *ix)
 
 /* ---- queries ---- */
 
+/* Crossing parity of p's eastward ray with one chain; *pr is advanced past
+ * it. Same rule as crosses(): an edge counts when exactly one end is above
+ * y (so its lower end is at or below), and p is strictly left of it. */
+static unsigned chain_parity(const int32_t **pr, int32_t x, int32_t y)
+{
+    const int32_t *v = *pr;
+    int32_t n = *v++;
+    unsigned par = 0;
+    int32_t ax = v[0], ay = v[1];
+    for (int32_t i = 1; i < n; i++) {
+        int32_t bx = v[2 * i], by = v[2 * i + 1];
+        if ((ay > y) != (by > y)) {
+            int64_t o = (int64_t)(bx - ax) * (y - ay) - (int64_t)(by - ay) * (x - ax);
+            par ^= (by > ay) ? o > 0 : o < 0; /* orient as if upward */
+        }
+        ax = bx;
+        ay = by;
+    }
+    *pr = v + 2 * n;
+    return par;
+}
+
 static int64_t lookup_mixed(const co_gridindex *ix, uint32_t off, int32_t x, int32_t y)
 {
     const int32_t *r = ix->blob + off;
     int32_t ncand = *r++;
     for (int32_t c = 0; c < ncand; c++) {
-        uint32_t meta = (uint32_t)r[1], ncross = meta >> 1;
+        uint32_t poly = (uint32_t)r[0], meta = (uint32_t)r[1], nchains = meta >> 1;
         unsigned par = meta & 1;
-        const int32_t *e = r + 3;
-        for (uint32_t i = 0; i < ncross; i++, e += 4) {
-            /* e[1] <= y < e[3] in one unsigned compare (e[1] < e[3]) */
-            if ((uint32_t)(y - e[1]) < (uint32_t)(e[3] - e[1])) {
-                int64_t o = (int64_t)(e[2] - e[0]) * (y - e[1]) - (int64_t)(e[3] - e[1]) * (x - e[0]);
-                par ^= o > 0;
-            }
-        }
+        r += 2;
+        for (uint32_t k = 0; k < nchains; k++)
+            par ^= chain_parity(&r, x, y);
         if (par)
-            return ix->ids[(uint32_t)r[0]];
-        r += 3 + 4 * (size_t)r[2];
+            return ix->ids[poly];
     }
     return -1;
 }
@@ -730,6 +779,21 @@ static double seg_dist_m(const near *s, const int32_t *e)
     return sqrt(x * x + y * y);
 }
 
+static void near_chain(near *s, const int32_t **pr, int64_t poly)
+{
+    const int32_t *v = *pr;
+    int32_t n = *v++;
+    for (int32_t i = 1; i < n; i++) {
+        const int32_t e[4] = {v[2 * i - 2], v[2 * i - 1], v[2 * i], v[2 * i + 1]};
+        double d = seg_dist_m(s, e);
+        if (d < s->best || (d == s->best && poly < s->best_poly)) {
+            s->best = d;
+            s->best_poly = poly;
+        }
+    }
+    *pr = v + 2 * n;
+}
+
 static void near_cell(near *s, uint32_t cell)
 {
     uint32_t c = s->ix->cells[cell];
@@ -739,15 +803,10 @@ static void near_cell(near *s, uint32_t cell)
     int32_t ncand = *r++;
     for (int32_t k = 0; k < ncand; k++) {
         int64_t poly = r[0];
-        int32_t ntot = r[2];
-        for (int32_t i = 0; i < ntot; i++) {
-            double d = seg_dist_m(s, r + 3 + 4 * i);
-            if (d < s->best || (d == s->best && poly < s->best_poly)) {
-                s->best = d;
-                s->best_poly = poly;
-            }
-        }
-        r += 3 + 4 * (size_t)ntot;
+        uint32_t nchains = (uint32_t)r[1] >> 1;
+        r += 2;
+        for (uint32_t i = 0; i < nchains; i++)
+            near_chain(s, &r, poly);
     }
 }
 

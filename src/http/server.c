@@ -116,6 +116,9 @@ static co_err worker_setup(worker *w)
 static void *worker_main(void *arg)
 {
     worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof name, "co-http-%d", w->id);
+    pthread_setname_np(pthread_self(), name);
     if (w->init)
         w->init(w->id, w->base, w->arg);
     event_base_dispatch(w->base);

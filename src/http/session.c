@@ -20,13 +20,18 @@
 
 typedef struct entry {
     co_session s;
+    char token[CO_TOKEN_HEX]; /* the raw token once seen (memory only, never stored) */
     struct entry *next;
+    struct entry *next_tok;
 } entry;
 
+/* Two indexes over the same entries: by token hash (what the store keeps)
+ * and by raw token (so a request costs no hashing once its token is known). */
 struct co_sessions {
     co_store *store;
     pthread_mutex_t lock;
     entry *buckets[NBUCKETS];
+    entry *by_token[NBUCKETS];
 };
 
 static char salt[65] = "cityops-default-salt-0000000000";
@@ -62,13 +67,22 @@ static unsigned bucket_of(const char *hash)
     return v % NBUCKETS;
 }
 
-static void insert_locked(co_sessions *s, const co_session *src)
+static void link_token(co_sessions *s, entry *e, const char *token)
+{
+    snprintf(e->token, sizeof e->token, "%s", token);
+    unsigned b = bucket_of(token);
+    e->next_tok = s->by_token[b];
+    s->by_token[b] = e;
+}
+
+static entry *insert_locked(co_sessions *s, const co_session *src)
 {
     entry *e = co_xcalloc(1, sizeof *e);
     e->s = *src;
     unsigned b = bucket_of(src->token_hash);
     e->next = s->buckets[b];
     s->buckets[b] = e;
+    return e;
 }
 
 static int load_one(void *ctx, const co_session_rec *rec)
@@ -143,7 +157,7 @@ co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out
     if ((rc = co_store_session_put(s->store, &rec)))
         return rc;
     pthread_mutex_lock(&s->lock);
-    insert_locked(s, &ses);
+    link_token(s, insert_locked(s, &ses), token_out);
     pthread_mutex_unlock(&s->lock);
     return CO_OK;
 }
@@ -152,19 +166,43 @@ co_err co_sessions_get(co_sessions *s, const char *token, co_session *out)
 {
     if (!token || strlen(token) != 64)
         return CO_ENOTFOUND;
+    int64_t now = co_time_now();
+    co_err rc = CO_ENOTFOUND;
+    pthread_mutex_lock(&s->lock);
+    for (entry *e = s->by_token[bucket_of(token)]; e; e = e->next_tok)
+        if (!strcmp(e->token, token)) {
+            if (e->s.expires > now) {
+                *out = e->s;
+                rc = CO_OK;
+            }
+            pthread_mutex_unlock(&s->lock);
+            return rc;
+        }
+    pthread_mutex_unlock(&s->lock);
     char h[CO_TOKEN_HEX];
     co_token_hash(token, h);
-    co_err rc = CO_ENOTFOUND;
-    int64_t now = co_time_now();
     pthread_mutex_lock(&s->lock);
     for (entry *e = s->buckets[bucket_of(h)]; e; e = e->next)
         if (!strcmp(e->s.token_hash, h) && e->s.expires > now) {
             *out = e->s;
+            if (!e->token[0])
+                link_token(s, e, token);
             rc = CO_OK;
             break;
         }
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+static void unlink_token(co_sessions *s, entry *dead)
+{
+    if (!dead->token[0])
+        return;
+    for (entry **pp = &s->by_token[bucket_of(dead->token)]; *pp; pp = &(*pp)->next_tok)
+        if (*pp == dead) {
+            *pp = dead->next_tok;
+            return;
+        }
 }
 
 static void remove_where(co_sessions *s, const char *hash, int64_t user_id)
@@ -176,6 +214,7 @@ static void remove_where(co_sessions *s, const char *hash, int64_t user_id)
             entry *e = *pp;
             if ((hash && !strcmp(e->s.token_hash, hash)) || (!hash && e->s.user_id == user_id)) {
                 *pp = e->next;
+                unlink_token(s, e);
                 if (co_store_session_del(s->store, e->s.token_hash))
                     co_log_warn("msg=\"session delete failed\"");
                 co_free(e);

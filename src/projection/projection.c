@@ -135,6 +135,8 @@ static co_err build_areas(co_projection *p)
     p->nareas = n;
     p->area_ord = co_xcalloc(n + 1, sizeof *p->area_ord);
     p->area_level = co_xcalloc(n + 1, sizeof *p->area_level);
+    p->area_up = co_xcalloc(n + 1, sizeof *p->area_up);
+    p->area_code = co_xcalloc(n + 1, sizeof *p->area_code);
     for (int l = 0; l < 3; l++) {
         size_t cnt = as ? co_areas_count_level(as, (co_level)(l + CO_LEVEL_DISTRICT)) : 0;
         if (cnt >= CO_PROJ_MAX_IDS)
@@ -153,10 +155,19 @@ static co_err build_areas(co_projection *p)
             p->ord_area[l][++p->nord[l]] = (int32_t)i;
             p->area_ord[i] = (uint16_t)p->nord[l];
         }
+        memcpy(p->area_code[i], a->code, sizeof p->area_code[i]);
         size_t mask = p->area_hash_n - 1, h = hash_str(a->code) & mask;
         while (p->area_hash[h] >= 0)
             h = (h + 1) & mask;
         p->area_hash[h] = (int32_t)i;
+    }
+    /* ancestors' ordinals, once every ordinal is known */
+    for (size_t i = 0; i < n; i++) {
+        const co_area *a = co_areas_at(as, (int32_t)i);
+        for (int l = 0; l < 3; l++) {
+            int32_t up = a->up[l + CO_LEVEL_DISTRICT];
+            p->area_up[i][l] = up >= 0 ? p->area_ord[up] : 0;
+        }
     }
     return CO_OK;
 }
@@ -170,7 +181,7 @@ static int32_t area_lookup(const co_projection *p, const char *code)
         int32_t i = p->area_hash[h];
         if (i < 0)
             return -1;
-        if (!strcmp(co_areas_at(p->areas, i)->code, code))
+        if (!strcmp(p->area_code[i], code))
             return i;
     }
 }
@@ -227,6 +238,8 @@ void co_projection_free(co_projection *p)
     co_free(p->id_cat);
     co_free(p->area_ord);
     co_free(p->area_level);
+    co_free(p->area_up);
+    co_free(p->area_code);
     for (int l = 0; l < 3; l++)
         co_free(p->ord_area[l]);
     co_free(p->area_hash);
@@ -300,6 +313,7 @@ static rowref new_row(co_projection *p, int64_t id)
     rowref x = row_at(p, p->nrows);
     p->id_row[id] = (uint32_t)(++p->nrows);
     x.ch->n = x.r + 1;
+    x.ch->nstate[CO_ST_NONE]++; /* until fill_row sets its state */
     for (int s = 0; s < CO_SLOT_COUNT; s++)
         x.ch->slot[s][x.r] = 0;
     x.ch->pflags[x.r] = 0;
@@ -361,11 +375,8 @@ static uint8_t sat8(int v)
 static void set_area(co_projection *p, rowref x, int32_t a)
 {
     x.ch->area[x.r] = a;
-    const co_area *ar = a >= 0 ? co_areas_at(p->areas, a) : NULL;
-    for (int l = 0; l < 3; l++) {
-        int32_t up = ar ? ar->up[l + CO_LEVEL_DISTRICT] : -1;
-        x.ch->lvl[l][x.r] = up >= 0 ? p->area_ord[up] : 0;
-    }
+    for (int l = 0; l < 3; l++)
+        x.ch->lvl[l][x.r] = a >= 0 ? p->area_up[a][l] : 0;
 }
 
 static void fill_row(co_projection *p, rowref x, const co_case *c, int *full)
@@ -388,7 +399,9 @@ static void fill_row(co_projection *p, rowref x, const co_case *c, int *full)
     ch->dept[r] = intern_get(&p->depts, c->dept, full);
     ch->first_dept[r] = intern_get(&p->depts, c->first_dept, full);
     ch->slot[CO_SLOT_REPORTER][r] = intern_get(&p->users, c->reporter, full);
+    ch->nstate[ch->sb[r] & CO_SB_STATE]--;
     ch->sb[r] = status_byte(c);
+    ch->nstate[ch->sb[r] & CO_SB_STATE]++;
     ch->channel[r] = (uint8_t)c->channel;
     ch->severity[r] = (uint8_t)c->severity;
     ch->reqtype[r] = (uint8_t)c->reqtype;

@@ -67,6 +67,7 @@ enum {
 typedef struct co_proj_chunk {
     uint32_t n;          /* rows in use */
     uint32_t tmin, tmax; /* zone map of created */
+    uint32_t nstate[16]; /* rows per co_state (lets scans skip chunks) */
     uint32_t created[CO_PROJ_CHUNK];
     uint32_t dispatched[CO_PROJ_CHUNK];
     uint32_t due[CO_PROJ_CHUNK];       /* disposal deadline */
@@ -90,8 +91,8 @@ typedef struct co_proj_chunk {
     uint8_t pflags[CO_PROJ_CHUNK];
 } co_proj_chunk;
 
-/* Bytes of column data per row (the struct minus its 12-byte header). */
-#define CO_PROJ_ROW_BYTES ((sizeof(co_proj_chunk) - 3 * sizeof(uint32_t)) / CO_PROJ_CHUNK)
+/* Bytes of column data per row (the struct minus its header). */
+#define CO_PROJ_ROW_BYTES ((sizeof(co_proj_chunk) - offsetof(co_proj_chunk, created)) / CO_PROJ_CHUNK)
 
 /* A string ↔ u16 id table; id 0 is the empty string. Writer mutates under
  * the write lock; readers look up under the read lock. */
@@ -109,6 +110,8 @@ struct co_projection {
     /* area index → ordinal+1 within its level; level ordinal → area index */
     uint16_t *area_ord;
     uint8_t *area_level;  /* area index → co_level */
+    uint16_t (*area_up)[3];      /* area index → ancestor ordinals (district/street/community) */
+    char (*area_code)[CO_AREA_CODE_MAX]; /* area index → code (compact, for the hash) */
     int32_t *ord_area[3];
     size_t nord[3];
     /* area code → index hash */

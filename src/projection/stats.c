@@ -51,6 +51,8 @@ static const char *const group_names[CO_STATS_GROUP_COUNT] = {
     "department", "channel", "state", "day", "week", "month",
 };
 
+#define HIST_MAX_KEYS 512
+
 /* What a metric needs computed per row. */
 enum { NEED_SB = 1, NEED_OVERDUE = 2, NEED_HANDLE = 4 };
 
@@ -129,6 +131,7 @@ typedef struct plan {
     unsigned need;
     uint32_t key_base;       /* time groups: key of the first bucket */
     size_t nkeys;
+    int hist;                /* count (key, status byte) pairs instead of counters */
     int empty;               /* nothing can match */
 } plan;
 
@@ -265,6 +268,9 @@ static co_err compile(co_projection *p, const co_stats_query *q, plan *pl)
         compile_time_keys(p, pl);
     else
         pl->nkeys = group_keys(p, q->group);
+    /* a (key × status byte) histogram replaces seven counters per row when
+     * it stays small (≤ 512 KiB) */
+    pl->hist = (pl->need & NEED_SB) && pl->nkeys <= HIST_MAX_KEYS;
     return CO_OK;
 }
 
@@ -274,6 +280,7 @@ typedef struct worker {
     co_projection *p;
     const plan *pl;
     gacc *a;
+    uint32_t *hist;          /* nkeys × 256 when pl->hist */
     uint32_t *sel, *key;
     uint64_t scanned;
 } worker;
@@ -375,10 +382,13 @@ static void keys(const co_projection *p, const plan *pl, const co_proj_chunk *ch
 }
 
 static void accumulate(const plan *pl, const co_proj_chunk *ch, uint32_t m, int dense,
-                       const uint32_t *sel, const uint32_t *key, gacc *A)
+                       const uint32_t *sel, const uint32_t *key, gacc *A, uint32_t *H)
 {
-    EACH({ A[key[j]].count++; });
-    if (pl->need & NEED_SB)
+    if (pl->hist)
+        EACH({ H[(size_t)key[j] << 8 | ch->sb[r]]++; });
+    else
+        EACH({ A[key[j]].count++; });
+    if ((pl->need & NEED_SB) && !pl->hist)
         EACH({
             gacc *a = &A[key[j]];
             unsigned s = ch->sb[r], st = s & CO_SB_STATE, v = CO_SB_VISIT(s);
@@ -413,12 +423,46 @@ static int scan_chunk(void *ctx, const co_proj_chunk *ch, uint32_t n, int inside
     worker *w = ctx;
     int dense;
     w->scanned += n;
+    if (!chunk_may_match(w->pl, ch))
+        return 0;
     uint32_t m = filter(w->pl, ch, n, inside, w->sel, &dense);
     if (!m)
         return 0;
     keys(w->p, w->pl, ch, m, dense, w->sel, w->key);
-    accumulate(w->pl, ch, m, dense, w->sel, w->key, w->a);
+    accumulate(w->pl, ch, m, dense, w->sel, w->key, w->a, w->hist);
     return 0;
+}
+
+/* Skips chunks without a row in a wanted state (per-chunk state counts). */
+static int chunk_may_match(const plan *pl, const co_proj_chunk *ch)
+{
+    unsigned want = pl->states ? pl->states : 0xffffu;
+    if (pl->overdue == CO_STATS_OD_NOW)
+        want &= (1u << CO_ST_DISPATCHED) | (1u << CO_ST_HANDLING);
+    uint32_t n = 0;
+    for (unsigned s = 0; s < 16; s++)
+        n += (want >> s & 1u) ? ch->nstate[s] : 0;
+    return n != 0;
+}
+
+/* Folds a status-byte histogram into the counters. */
+static void fold_hist(const plan *pl, const uint32_t *H, gacc *A)
+{
+    for (size_t k = 0; k < pl->nkeys; k++)
+        for (unsigned s = 0; s < 256; s++) {
+            uint32_t h = H[k << 8 | s];
+            if (!h)
+                continue;
+            unsigned st = s & CO_SB_STATE, v = CO_SB_VISIT(s);
+            gacc *a = &A[k];
+            a->count += h;
+            a->open += open_state[st] ? h : 0;
+            a->closed += st == CO_ST_CLOSED ? h : 0;
+            a->ontime += (s & CO_SB_ONTIME) ? h : 0;
+            a->visited += v ? h : 0;
+            a->sat += v == 1 ? h : 0;
+            a->basic += v == 2 ? h : 0;
+        }
 }
 
 typedef struct job {
@@ -453,6 +497,7 @@ static gacc *scan(co_projection *p, const plan *pl, size_t k, uint64_t *scanned)
     job *jobs = co_xcalloc(k, sizeof *jobs);
     for (size_t i = 0; i < k; i++) {
         jobs[i].w = (worker){p, pl, co_xcalloc(pl->nkeys, sizeof(gacc)),
+                             pl->hist ? co_xcalloc(pl->nkeys << 8, sizeof(uint32_t)) : NULL,
                              co_xmalloc(CO_PROJ_CHUNK * sizeof(uint32_t)),
                              co_xmalloc(CO_PROJ_CHUNK * sizeof(uint32_t)), 0};
         jobs[i].stride = k;
@@ -461,6 +506,9 @@ static gacc *scan(co_projection *p, const plan *pl, size_t k, uint64_t *scanned)
     gacc *out = jobs[0].w.a;
     *scanned = 0;
     for (size_t i = 0; i < k; i++) {
+        if (jobs[i].w.hist)
+            fold_hist(pl, jobs[i].w.hist, jobs[i].w.a);
+        co_free(jobs[i].w.hist);
         for (size_t g = 0; i && g < pl->nkeys; g++)
             acc_add(&out[g], &jobs[i].w.a[g]);
         *scanned += jobs[i].w.scanned;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -30,7 +31,13 @@ typedef struct impl {
     pthread_mutex_t lock;
     conn *conns[MAX_CONNS];
     int nconns;
+    /* checkpoints run on their own thread so commits never pay for them */
+    pthread_t ckpt_thread;
+    pthread_cond_t ckpt_wake;
+    int ckpt_stop, ckpt_started;
 } impl;
+
+#define CKPT_INTERVAL_MS 2000
 
 static co_err open_conn(const char *path, sqlite3 **out)
 {
@@ -45,7 +52,8 @@ static co_err open_conn(const char *path, sqlite3 **out)
     }
     sqlite3_busy_timeout(db, 10000);
     const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                          "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;";
     if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         co_log_error("msg=\"sqlite pragmas failed\" err=\"%s\"", sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -111,6 +119,33 @@ static void close_conn(conn *cn)
     co_free(cn);
 }
 
+/* Checkpoints the WAL into the database file every CKPT_INTERVAL_MS on a
+ * connection of its own (PASSIVE: never blocks writers or readers). */
+static void *ckpt_main(void *arg)
+{
+    impl *im = arg;
+    sqlite3 *db = NULL;
+    pthread_setname_np(pthread_self(), "co-checkpoint");
+    if (open_conn(im->path, &db))
+        return NULL;
+    pthread_mutex_lock(&im->lock);
+    while (!im->ckpt_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&im->ckpt_wake, &im->lock, &ts);
+        pthread_mutex_unlock(&im->lock);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&im->lock);
+    }
+    pthread_mutex_unlock(&im->lock);
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_close_v2(db);
+    return NULL;
+}
+
 static co_err sq_open(const char *dir, void **out)
 {
     if (mkdir(dir, 0750) != 0) {
@@ -136,6 +171,8 @@ static co_err sq_open(const char *dir, void **out)
         co_free(im);
         return CO_EDB;
     }
+    pthread_cond_init(&im->ckpt_wake, NULL);
+    im->ckpt_started = pthread_create(&im->ckpt_thread, NULL, ckpt_main, im) == 0;
     *out = im;
     return CO_OK;
 }
@@ -143,6 +180,14 @@ static co_err sq_open(const char *dir, void **out)
 static void sq_close(void *vimpl)
 {
     impl *im = vimpl;
+    if (im->ckpt_started) {
+        pthread_mutex_lock(&im->lock);
+        im->ckpt_stop = 1;
+        pthread_cond_signal(&im->ckpt_wake);
+        pthread_mutex_unlock(&im->lock);
+        pthread_join(im->ckpt_thread, NULL);
+    }
+    pthread_cond_destroy(&im->ckpt_wake);
     for (int i = 0; i < im->nconns; i++)
         close_conn(im->conns[i]);
     pthread_key_delete(im->key);

@@ -23,8 +23,8 @@ co_err co_sqlite_event_append(void *impl, co_event *ev)
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!st)
         return CO_EDB;
-    char *data = json_dumps(ev->data ? ev->data : json_object(), JSON_COMPACT);
-    if (!data)
+    char *data = ev->data_text ? NULL : json_dumps(ev->data ? ev->data : json_object(), JSON_COMPACT);
+    if (!data && !ev->data_text)
         return CO_ENOMEM;
     sqlite3_bind_int64(st, 1, ev->case_id);
     sqlite3_bind_int64(st, 2, ev->ts);
@@ -33,7 +33,10 @@ co_err co_sqlite_event_append(void *impl, co_event *ev)
     sqlite3_bind_text(st, 5, ev->action, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, (int)ev->from);
     sqlite3_bind_int(st, 7, (int)ev->to);
-    sqlite3_bind_text(st, 8, data, -1, free);
+    if (data)
+        sqlite3_bind_text(st, 8, data, -1, free);
+    else
+        sqlite3_bind_text(st, 8, ev->data_text, -1, SQLITE_STATIC);
     co_err rc = co_sqlite_step_done(st);
     if (!rc)
         ev->seq = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
@@ -46,8 +49,8 @@ co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc)
     sqlite3_stmt *st = co_sqlite_cached(
         impl, SLOT_CASE,
         "INSERT INTO cases(id,number,created,updated,state,channel,category,dept,first_dept,"
-        "grid,community,street,district,caller_phone,reporter,disposal_due,search,doc,pending) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
+        "area,caller_phone,reporter,disposal_due,search,doc,pending) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?14,?15,?16,?17,?18,?19) "
         "ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, state=excluded.state,"
         " category=excluded.category, dept=excluded.dept, first_dept=excluded.first_dept,"
         " disposal_due=excluded.disposal_due, doc=excluded.doc, pending=excluded.pending");
@@ -64,10 +67,10 @@ co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc)
     sqlite3_bind_int(st, 7, (int)c->category);
     sqlite3_bind_text(st, 8, c->dept, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, c->first_dept, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, c->grid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, c->community, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, c->street, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, c->district, -1, SQLITE_STATIC);
+    const char *area = c->grid[0] ? c->grid : c->community[0] ? c->community
+                                         : c->street[0]  ? c->street
+                                                         : c->district;
+    sqlite3_bind_text(st, 10, area, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, c->caller_phone, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, c->reporter, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 16, c->disposal_due);
@@ -134,17 +137,6 @@ co_err co_sqlite_cases_each(void *impl, int (*cb)(void *, const co_case *), void
     return rc;
 }
 
-static const char *area_column(const char *code)
-{
-    switch (strlen(code)) {
-    case 6: return "district";
-    case 9: return "street";
-    case 12: return "community";
-    case 15: return "grid";
-    }
-    return NULL;
-}
-
 /* Builds the WHERE clause from a fixed set of fragments; every value is a
  * bound parameter (?1..?12), never text pasted into the SQL. */
 static co_err build_query(const co_case_query *q, co_buf *sql)
@@ -154,19 +146,15 @@ static co_err build_query(const co_case_query *q, co_buf *sql)
         rc = co_buf_puts(sql, " AND ((1 << state) & ?1) != 0");
     if (!rc && q->category)
         rc = co_buf_puts(sql, " AND category=?2");
-    if (!rc && q->area) {
-        const char *col = area_column(q->area);
-        if (!col)
-            return CO_EINVAL;
-        rc = co_buf_printf(sql, " AND %s=?3", col);
-    }
+    if (!rc && q->area)
+        rc = co_buf_puts(sql, " AND area >= ?3 AND area < ?3 || '~'");
     if (!rc && q->dept)
         rc = co_buf_puts(sql, " AND (dept=?4 OR first_dept=?4)");
     if (!rc && q->channel >= 0)
         rc = co_buf_puts(sql, " AND channel=?5");
     if (!rc && q->overdue)
         rc = co_buf_printf(sql, " AND state IN (%d,%d) AND disposal_due>0 AND disposal_due<?6",
-                           CO_ST_DISPATCHED, CO_ST_HANDLING);
+                           (int)CO_ST_DISPATCHED, (int)CO_ST_HANDLING);
     if (!rc && q->from)
         rc = co_buf_puts(sql, " AND created>=?7");
     if (!rc && q->to)
@@ -174,7 +162,7 @@ static co_err build_query(const co_case_query *q, co_buf *sql)
     if (!rc && q->text)
         rc = co_buf_puts(sql, " AND instr(search, ?9) > 0");
     if (!rc && q->phone)
-        rc = co_buf_puts(sql, " AND caller_phone=?10");
+        rc = co_buf_puts(sql, " AND caller_phone=?10 AND caller_phone != ''");
     if (!rc && q->reporter)
         rc = co_buf_puts(sql, " AND reporter=?11");
     if (!rc && q->pending_role >= 0)

@@ -137,6 +137,11 @@ co_err co_store_case_put(co_store *s, const co_case *c)
     return rc;
 }
 
+co_err co_store_case_put_doc(co_store *s, const co_case *c, const char *doc)
+{
+    return s->be->case_put(s->impl, c, doc);
+}
+
 co_err co_store_case_get(co_store *s, int64_t id, const char *number, co_case *out)
 {
     return s->be->case_get(s->impl, id, number, out);

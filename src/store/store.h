@@ -207,6 +207,8 @@ co_err co_store_audit(co_store *s, const char *actor, const char *action, const 
  * Call both inside one transaction (the writer does). */
 co_err co_store_event_append(co_store *s, co_event *ev) CO_MUST_CHECK;
 co_err co_store_case_put(co_store *s, const co_case *c) CO_MUST_CHECK;
+/* The same with the case's JSON document already serialised (borrowed). */
+co_err co_store_case_put_doc(co_store *s, const co_case *c, const char *doc) CO_MUST_CHECK;
 /* By id (number NULL) or by number (id 0). CO_ENOTFOUND if absent. */
 co_err co_store_case_get(co_store *s, int64_t id, const char *number, co_case *out) CO_MUST_CHECK;
 /* Every case in id order (start-up load of the projection). */

@@ -2,6 +2,7 @@
 #include "store/writer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
@@ -18,6 +19,7 @@ struct co_writer {
     pthread_cond_t wake;
     co_write_cmd *head, *tail;
     int stopping;
+    pthread_mutex_t idlock;   /* guards next_id and the number counter */
     int64_t next_id;
     int64_t num_day;     /* local day of the number counter */
     int64_t num_seq;
@@ -39,6 +41,7 @@ static int64_t local_day(int64_t t)
     return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
 }
 
+/* Called with idlock held. */
 static co_err next_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
 {
     int64_t day = local_day(now);
@@ -68,13 +71,10 @@ static co_err execute(co_writer *w, co_write_cmd *cmd, co_event *ev)
     co_case c;
     co_err rc;
     if (cmd->kind == CO_WRITE_REGISTER) {
-        c = cmd->draft;
-        c.id = w->next_id;
-        if ((rc = next_number(w, now, c.number)))
-            return rc;
-        if ((rc = co_wf_register(w->hooks.env, &c, &who, now, ev)))
-            return rc;
-        memset(&cmd->result, 0, sizeof cmd->result);
+        /* prepared on the submitting thread: take over its event */
+        *ev = cmd->ev;
+        memset(&cmd->ev, 0, sizeof cmd->ev);
+        cmd->result = cmd->draft;
     } else {
         if ((rc = co_store_case_get(w->st, cmd->case_id, NULL, &c))) {
             if (rc == CO_ENOTFOUND)
@@ -88,12 +88,16 @@ static co_err execute(co_writer *w, co_write_cmd *cmd, co_event *ev)
     }
     if ((rc = co_store_event_append(w->st, ev)))
         return rc;
-    if (co_wf_apply(&cmd->result, ev))
+    if (cmd->kind == CO_WRITE_REGISTER) {
+        cmd->result.last_seq = ev->seq; /* co_wf_register built the case already */
+        rc = co_store_case_put_doc(w->st, &cmd->result, cmd->doc);
+    } else if (co_wf_apply(&cmd->result, ev)) {
         return CO_EINTERNAL; /* decide accepted what apply refuses: a bug */
-    if ((rc = co_store_case_put(w->st, &cmd->result)))
+    } else {
+        rc = co_store_case_put(w->st, &cmd->result);
+    }
+    if (rc)
         return rc;
-    if (cmd->kind == CO_WRITE_REGISTER)
-        w->next_id++;
     cmd->seq = ev->seq;
     return CO_OK;
 }
@@ -109,7 +113,6 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
     static co_event events[MAX_BATCH];
     size_t n = 0;
     co_err rc = co_store_begin(w->st);
-    int64_t saved_id = w->next_id, saved_seq = w->num_seq, saved_day = w->num_day;
     for (co_write_cmd *c = batch; c; c = c->next, n++) {
         memset(&events[n], 0, sizeof events[n]);
         c->err[0] = '\0';
@@ -124,9 +127,6 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
                      co_err_str(rc));
         if (co_store_rollback(w->st))
             co_log_error("msg=\"rollback failed\"");
-        w->next_id = saved_id;
-        w->num_seq = saved_seq;
-        w->num_day = saved_day;
     }
     w->stats.commits++;
     w->stats.commands += n;
@@ -150,6 +150,7 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
 static void *writer_main(void *arg)
 {
     co_writer *w = arg;
+    pthread_setname_np(pthread_self(), "co-writer");
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stopping)
@@ -189,6 +190,7 @@ co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **o
     }
     w->next_id = max_id + 1;
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->idlock, NULL);
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         co_free(w);
@@ -208,8 +210,47 @@ void co_writer_stop(co_writer *w)
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->idlock);
     pthread_cond_destroy(&w->wake);
     co_free(w);
+}
+
+co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_wf_actor *who,
+                                  int64_t now, co_write_cmd *cmd)
+{
+    co_case c = *draft;
+    pthread_mutex_lock(&w->idlock);
+    co_err rc = next_number(w, now, c.number);
+    if (!rc)
+        c.id = w->next_id++;
+    pthread_mutex_unlock(&w->idlock);
+    if (rc)
+        return rc;
+    cmd->kind = CO_WRITE_REGISTER;
+    cmd->now = now;
+    if ((rc = co_wf_register(w->hooks.env, &c, who, now, &cmd->ev, &cmd->draft)))
+        return rc;
+    json_t *jcase = json_object_get(cmd->ev.data, "case");
+    cmd->doc = json_dumps(jcase, JSON_COMPACT);
+    size_t n = cmd->doc ? strlen(cmd->doc) : 0;
+    cmd->ev.data_text = n ? malloc(n + 16) : NULL;
+    if (!cmd->ev.data_text) {
+        co_writer_cmd_clear(cmd);
+        return CO_ENOMEM;
+    }
+    memcpy(cmd->ev.data_text, "{\"case\":", 8);
+    memcpy(cmd->ev.data_text + 8, cmd->doc, n);
+    memcpy(cmd->ev.data_text + 8 + n, "}", 2);
+    json_decref(cmd->ev.data);
+    cmd->ev.data = NULL;
+    return CO_OK;
+}
+
+void co_writer_cmd_clear(co_write_cmd *cmd)
+{
+    co_event_clear(&cmd->ev);
+    free(cmd->doc);
+    cmd->doc = NULL;
 }
 
 void co_writer_submit(co_writer *w, co_write_cmd *cmd)

@@ -27,7 +27,9 @@ typedef void (*co_write_done)(co_write_cmd *cmd);
 struct co_write_cmd {
     /* input */
     co_write_kind kind;
-    co_case draft;            /* REGISTER: the validated intake (id/number assigned) */
+    co_case draft;            /* REGISTER: the new case (from co_writer_prepare_register) */
+    co_event ev;              /* REGISTER: its register event, data pre-serialised */
+    char *doc;                /* REGISTER: the case's JSON document (owned) */
     int64_t case_id;          /* ACTION: which case */
     char action[24];
     json_t *params;           /* ACTION parameters (owned by the submitter) */
@@ -62,6 +64,15 @@ co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **o
 void co_writer_stop(co_writer *w);
 /* Queues a command; done() will be called exactly once. */
 void co_writer_submit(co_writer *w, co_write_cmd *cmd);
+/* Prepares a REGISTER command on the calling thread (any thread): reserves
+ * the case id and number, builds the register event and serialises the case,
+ * so the writer only has to append and commit. draft holds the validated
+ * intake; who registers it. On error nothing is reserved but a number may
+ * be skipped. co_writer_cmd_clear() frees what this allocated. */
+co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_wf_actor *who,
+                                  int64_t now, co_write_cmd *cmd) CO_MUST_CHECK;
+void co_writer_cmd_clear(co_write_cmd *cmd);
+
 /* Submits and waits for completion (for the CLI and tests). */
 co_err co_writer_run(co_writer *w, co_write_cmd *cmd) CO_MUST_CHECK;
 

@@ -19,6 +19,7 @@
 
 #include "domain/case.h"
 #include "geo/area.h"
+#include "lib/log.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
 
@@ -69,6 +70,7 @@ static inline co_areas *fx_areas(void)
         {FX_G_C1_1, "网格C1-1", FX_C_C1, CO_LEVEL_GRID, NULL, 1e4, 111.6111, 40.8111, 0, 0, 0, 0},
     };
     char dir[] = "/tmp/cityops-fx-XXXXXX";
+    co_log_set_level(CO_LOG_WARN);
     if (!mkdtemp(dir))
         return NULL;
     co_store *st = NULL;

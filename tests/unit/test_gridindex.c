@@ -9,6 +9,7 @@
  * too, so vertices land on every row and column of the cells), which the
  * index's lattice represents exactly, so "exactly" is meaningful. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -841,6 +842,54 @@ static void test_random_nearest_vs_brute_force(void **state)
     co_free(T);
 }
 
+typedef struct reader {
+    const co_gridindex *ix;
+    const qset *q;
+    const int64_t *want;
+    size_t wrong;
+} reader;
+
+static void *reader_run(void *arg)
+{
+    reader *r = arg;
+    for (int rep = 0; rep < 20; rep++)
+        for (size_t i = 0; i < r->q->n; i++)
+            r->wrong += co_gridindex_lookup(r->ix, r->q->xy[2 * i], r->q->xy[2 * i + 1]) != r->want[i];
+    return NULL;
+}
+
+/* The index is read-only after build: four threads querying at once all
+ * get the single-threaded answers. */
+static void test_concurrent_readers(void **state)
+{
+    (void)state;
+    tiling *T = co_xcalloc(1, sizeof *T);
+    tset t = {0};
+    qset q = {0};
+    tiling_make(T);
+    tiling_polys(&t, T);
+    queries(&t, &q);
+    co_gridindex *ix = build(&t, 0);
+    int64_t *want = co_xmalloc(q.n * sizeof *want);
+    for (size_t i = 0; i < q.n; i++)
+        want[i] = co_gridindex_lookup(ix, q.xy[2 * i], q.xy[2 * i + 1]);
+    pthread_t th[4];
+    reader rd[4];
+    for (int i = 0; i < 4; i++) {
+        rd[i] = (reader){ix, &q, want, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, reader_run, &rd[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(rd[i].wrong, 0);
+    }
+    co_free(want);
+    co_gridindex_free(ix);
+    co_free(q.xy);
+    ts_free(&t);
+    co_free(T);
+}
+
 static void test_stats(void **state)
 {
     (void)state;
@@ -875,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_invalid_input),
         cmocka_unit_test(test_random_tiling_vs_brute_force),
         cmocka_unit_test(test_random_nearest_vs_brute_force),
+        cmocka_unit_test(test_concurrent_readers),
         cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
