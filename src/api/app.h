@@ -64,6 +64,9 @@ uint64_t co_app_case_count(const co_app *app);
 co_err co_app_views_open(co_app *app) CO_MUST_CHECK;
 void co_app_views_close(co_app *app);
 void co_app_publish(co_app *app, const co_case *c, const co_event *ev);
+/* The server's per-worker exit hook (releases live-feed state). */
+struct event_base;
+void co_app_thread_done(int worker, struct event_base *base, void *arg);
 
 /* Current taxonomy with a reference the caller drops (co_taxonomy_free). */
 co_taxonomy *co_app_taxonomy(co_app *app);

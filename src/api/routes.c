@@ -32,6 +32,7 @@ static const co_route routes[] = {
     {CO_POST, "/api/v1/cases/{id}/actions/{action}", co_api_case_action, WORKFLOW},
     {CO_POST, "/api/v1/media", co_api_media_upload, STAFF},
     {CO_GET, "/api/v1/media/{id}", co_api_media_get, ANY_USER},
+    {CO_GET, "/api/v1/live", co_api_live, ANY_USER},
     /* citizens (全民参与) */
     {CO_POST, "/api/v1/public/cases", co_api_public_create, 0},
     {CO_GET, "/api/v1/public/cases/{number}", co_api_public_get, 0},

@@ -37,6 +37,8 @@ void co_api_rule_delete(co_req *r);
 void co_api_calendar_get(co_req *r);
 void co_api_calendar_put(co_req *r);
 void co_api_workflow(co_req *r);
+/* views.c */
+void co_api_live(co_req *r);
 /* geocode.c */
 void co_api_geocode(co_req *r);
 /* areas_geojson.c */

@@ -20,6 +20,7 @@
 #include "geo/demogen.h"
 #include "geo/import.h"
 #include "lib/log.h"
+#include "lib/strparse.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
 
@@ -172,6 +173,8 @@ static co_err add_users(co_store *st)
 
 /* The two-year history goes through the application's own workflow
  * environment (taxonomy, routing, calendars, locator). */
+static int64_t demo_cases = DEMO_CASES;
+
 static co_err build_history(const char *dir)
 {
     co_app *app = NULL;
@@ -180,7 +183,7 @@ static co_err build_history(const char *dir)
         return rc;
     int64_t made = 0;
     double t0 = co_time_mono();
-    rc = co_demo_history(app, DEMO_CASES, co_time_now(), DEMO_SEED, &made);
+    rc = co_demo_history(app, demo_cases, co_time_now(), DEMO_SEED, &made);
     co_log_info("msg=\"demo history built\" cases=%lld seconds=%.1f", (long long)made,
                 co_time_mono() - t0);
     co_app_close(app);
@@ -275,15 +278,23 @@ int co_cli_demo(int argc, char **argv)
             break;
         if (bad > 0 && !strcmp(argv[bad], "--no-serve")) {
             serve = 0;
-            argv[bad] = "--threads"; /* consumed: skip it on the next pass */
-            argv[bad + 0] = argv[bad];
             memmove(&argv[bad], &argv[bad + 1], (size_t)(argc - bad - 1) * sizeof *argv);
             argc--;
             continue;
         }
+        if (bad > 0 && bad + 1 < argc && !strcmp(argv[bad], "--cases")) {
+            if (co_parse_i64(argv[bad + 1], 0, 100000000, &demo_cases)) {
+                fprintf(stderr, "cityops demo: bad --cases\n");
+                return 2;
+            }
+            memmove(&argv[bad], &argv[bad + 2], (size_t)(argc - bad - 2) * sizeof *argv);
+            argc -= 2;
+            continue;
+        }
         if (bad > 0)
             fprintf(stderr, "cityops demo: unknown option '%s'\n", argv[bad]);
-        fprintf(stderr, "usage: cityops demo [--data DIR] [--listen HOST:PORT] [--no-serve]\n");
+        fprintf(stderr, "usage: cityops demo [--data DIR] [--listen HOST:PORT] [--no-serve] "
+                        "[--cases N]\n");
         return 2;
     }
     char home[512];

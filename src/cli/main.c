@@ -14,7 +14,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"serve", co_cli_serve, "serve --data DIR [--listen HOST:PORT] [--threads N]   serve an existing data directory"},
-    {"demo", co_cli_demo, "demo [--data DIR] [--listen HOST:PORT] [--no-serve]   build the Hohhot demo city if DIR is empty, then serve"},
+    {"demo", co_cli_demo, "demo [--data DIR] [--listen HOST:PORT] [--no-serve] [--cases N]   build the Hohhot demo city if DIR is empty, then serve"},
     {"import", co_cli_import, "import areas --data DIR --level LEVEL FILE.geojson   validate and import areas"},
     {"export", co_cli_export, "export areas --data DIR --level LEVEL [--within CODE]   print areas as GeoJSON"},
     {"calendar", co_cli_calendar, "calendar due|worked|days ...   working time (due --from ISO8601 --limit 3wd|4wh|30wm)"},

@@ -17,7 +17,7 @@ co_err co_cli_serve_dir(const char *dir, const co_server_config *cfg)
         co_log_error("msg=\"cannot open data directory\" dir=%s err=\"%s\"", dir, co_err_str(rc));
         return rc;
     }
-    rc = co_server_run(cfg, co_app_handle, app, NULL);
+    rc = co_server_run(cfg, co_app_handle, app, NULL, co_app_thread_done);
     co_app_close(app);
     co_log_info("msg=\"stopped\"");
     return rc;

@@ -111,14 +111,6 @@ static unsigned crosses(qpt a, qpt b, int64_t x, int64_t y)
     return o > 0;
 }
 
-static unsigned pip_full(const builder *B, int64_t x, int64_t y)
-{
-    unsigned par = 0;
-    for (size_t i = 0; i < B->npe; i++)
-        par ^= crosses(B->pe[i].a, B->pe[i].b, x, y);
-    return par;
-}
-
 /* Does segment ab meet the closed rectangle [x0,x1] x [y0,y1]? The caller
  * has checked that the bounding boxes overlap; this is the remaining
  * separating-axis test along the segment's normal. */
@@ -452,13 +444,13 @@ static cand *new_cand(builder *B, uint32_t cell, size_t pi)
     return c;
 }
 
-/* Emits a boundary record: the parity R at the cell corner and the stored
- * edges (marked by closure()) as maximal runs of consecutive ring edges;
- * a ring stored whole is cut at an arbitrary edge. */
-static void emit_mixed(builder *B, uint32_t cell, size_t pi, int64_t x0, int64_t y0)
+/* Emits a boundary record: the parity R (from the polygon's parity at the
+ * cell corner) and the stored edges (marked by closure()) as maximal runs of
+ * consecutive ring edges; a ring stored whole is cut at an arbitrary edge. */
+static void emit_mixed(builder *B, uint32_t cell, size_t pi, int64_t x0, int64_t y0, unsigned corner)
 {
     cand *c = new_cand(B, cell, pi);
-    unsigned par = pip_full(B, x0, y0);
+    unsigned par = corner;
     for (size_t i = 0; i < B->nwork; i++) {
         const pedge *e = &B->pe[B->work[i]];
         par ^= crosses(e->a, e->b, x0, y0);
@@ -476,15 +468,29 @@ static void emit_mixed(builder *B, uint32_t cell, size_t pi, int64_t x0, int64_t
     c->nwords = B->neq - c->eoff;
 }
 
-/* One row of the polygon's window. An edge-free cell is wholly inside or
- * wholly outside; consecutive edge-free cells share the answer (the segment
- * between their corners touches no edge), so one full test per run. */
+/* The polygon's parity at (xb, y), given it is `par` at (xa, y), xa < xb:
+ * only edges meeting the segment between them can tell the two apart, and
+ * the caller passes a list holding all of those. */
+static unsigned advance(const builder *B, size_t loc, int64_t xa, int64_t xb, int64_t y, unsigned par)
+{
+    for (uint32_t k = B->cstart[loc]; k < B->cstart[loc + 1]; k++) {
+        const pedge *e = &B->pe[B->cedges[k]];
+        par ^= crosses(e->a, e->b, xa, y) ^ crosses(e->a, e->b, xb, y);
+    }
+    return par;
+}
+
+/* One row of the polygon's window, west to east, carrying the polygon's
+ * parity at the cells' south-west corners. It starts one step west of the
+ * window, which is outside the polygon (parity 0); the edges that separate
+ * two consecutive corners all touch the western cell's rectangle, so its
+ * edge list moves the parity along. An edge-free cell is wholly inside or
+ * wholly outside: its corner's parity says which. */
 static void process_row(builder *B, size_t pi, uint32_t ly)
 {
     uint32_t gy = B->cy0 + ly;
-    int64_t y0 = (int64_t)gy * B->ch;
-    int known = 0;
-    unsigned inside = 0;
+    int64_t y0 = (int64_t)gy * B->ch, xw = (int64_t)B->cx0 * B->cw;
+    unsigned inside = advance(B, (size_t)ly * B->lw, xw - 1, xw, y0, 0);
     for (uint32_t lx = 0; lx < B->lw; lx++) {
         size_t loc = (size_t)ly * B->lw + lx;
         uint32_t gx = B->cx0 + lx, cell = gy * B->ix->ncx + gx;
@@ -492,16 +498,11 @@ static void process_row(builder *B, size_t pi, uint32_t ly)
         size_t s = B->cstart[loc], e = B->cstart[loc + 1];
         if (s < e) {
             closure(B, B->cedges + s, e - s, x0, y0);
-            emit_mixed(B, cell, pi, x0, y0);
-            known = 0;
-            continue;
-        }
-        if (!known) {
-            inside = pip_full(B, x0, y0);
-            known = 1;
-        }
-        if (inside && B->full[cell] == NO_POLY)
+            emit_mixed(B, cell, pi, x0, y0, inside);
+        } else if (inside && B->full[cell] == NO_POLY) {
             B->full[cell] = (uint32_t)pi;
+        }
+        inside = advance(B, loc, x0, x0 + B->cw, y0, inside);
     }
 }
 
@@ -596,6 +597,8 @@ static void pack_cell(builder *B, size_t c, const size_t *o, size_t k)
         write_mixed(B, ix->blob + ix->blob_len, o, k, full);
         ix->blob_len += mixed_words(B, o, k, full);
         ix->st.cells_mixed++;
+        for (size_t i = 0; i < k; i++)
+            ix->st.stored_edges += B->cands[o[i]].nedges;
     }
 }
 
@@ -616,8 +619,10 @@ static co_err pack(builder *B)
     }
     ix->cells = co_xmalloc(ncell * sizeof *ix->cells);
     ix->blob = co_xmalloc((total ? total : 1) * sizeof *ix->blob);
-    for (size_t c = 0; c < ncell; c++)
-        pack_cell(B, c, ord + start[c], live_cands(B, ord + start[c], start[c + 1] - start[c], B->full[c]));
+    for (size_t c = 0; c < ncell; c++) {
+        size_t k = live_cands(B, ord + start[c], start[c + 1] - start[c], B->full[c]);
+        pack_cell(B, c, ord + start[c], k);
+    }
 out:
     co_free(start);
     co_free(ord);
@@ -648,8 +653,6 @@ static void fill_stats(co_gridindex *ix, const builder *B)
     st->cell_h_deg = ldexp(1.0, (int)ix->sy) / ix->scale;
     for (size_t i = 0; i < B->n; i++)
         st->input_edges += poly_edges(&B->in[i]);
-    for (size_t i = 0; i < B->ncands; i++)
-        st->stored_edges += B->cands[i].nedges;
     st->bytes = co_gridindex_memory(ix);
 }
 

@@ -6,7 +6,7 @@
  *
  * Boundary rule: the answer is exact for the polygons snapped to an integer
  * lattice (2^-k degrees, k chosen so the data's extent fits 2^30 steps;
- * about 0.2 mm for a city). A point on a boundary belongs to the polygon
+ * 0.03-0.4 mm for a city). A point on a boundary belongs to the polygon
  * that contains it after an infinitesimal step east (and, when that step
  * runs along an east-west edge, an even smaller step north): a shared
  * north-south edge belongs to the polygon east of it, a shared east-west
@@ -48,8 +48,9 @@ typedef struct co_gridindex_poly {
 /* Build options; a zeroed struct (or NULL) means the defaults. */
 typedef struct co_gridindex_opts {
     /* Cell side = median polygon side / cell_div, rounded to a power of two
-     * of the lattice step. Larger = more cells answered without any edge
-     * test, more memory. 0 = default (4); at most 64. */
+     * of the lattice step (and made finer when polygons have many
+     * vertices). Larger = more cells answered without any edge test, more
+     * memory. 0 = default (4); at most 64. */
     unsigned cell_div;
 } co_gridindex_opts;
 

@@ -30,7 +30,7 @@ typedef struct worker {
     const co_server_config *cfg;
     co_server_handler handler;
     void *arg;
-    co_server_thread_init init;
+    co_server_thread_init init, fini;
     int ok;
 } worker;
 
@@ -122,6 +122,8 @@ static void *worker_main(void *arg)
     if (w->init)
         w->init(w->id, w->base, w->arg);
     event_base_dispatch(w->base);
+    if (w->fini)
+        w->fini(w->id, w->base, w->arg);
     return NULL;
 }
 
@@ -156,7 +158,7 @@ static int ncores(void)
 }
 
 co_err co_server_run(const co_server_config *cfg, co_server_handler handler, void *arg,
-                     co_server_thread_init init)
+                     co_server_thread_init init, co_server_thread_init fini)
 {
     static worker workers[MAX_WORKERS];
     co_err rc = CO_OK;
@@ -170,7 +172,8 @@ co_err co_server_run(const co_server_config *cfg, co_server_handler handler, voi
     event_add(sigterm, NULL);
     int started = 0;
     for (int i = 0; i < n; i++)
-        workers[i] = (worker){.id = i, .cfg = cfg, .handler = handler, .arg = arg, .init = init};
+        workers[i] = (worker){.id = i, .cfg = cfg, .handler = handler, .arg = arg, .init = init,
+                              .fini = fini};
     for (int i = 0; i < n; i++)
         if ((rc = worker_setup(&workers[i])))
             goto stop;

@@ -30,8 +30,10 @@ typedef void (*co_server_thread_init)(int worker, struct event_base *base, void 
 void co_server_config_default(co_server_config *cfg);
 /* Parses "HOST:PORT" into cfg. */
 co_err co_server_parse_listen(const char *s, co_server_config *cfg) CO_MUST_CHECK;
+/* init runs on each worker thread before its loop starts and fini after it
+ * ended (before its event base is freed); either may be NULL. */
 co_err co_server_run(const co_server_config *cfg, co_server_handler handler, void *arg,
-                     co_server_thread_init init) CO_MUST_CHECK;
+                     co_server_thread_init init, co_server_thread_init fini) CO_MUST_CHECK;
 /* Asks a running server to stop as if it got SIGTERM (any thread). */
 void co_server_request_stop(void);
 

@@ -244,6 +244,8 @@ typedef struct ew {
     uint32_t from, to, now;
     size_t nkeys;
     uint32_t *c;           /* nkeys × CO_EC_COUNT */
+    struct lane_acc *lanes;/* nkeys packed byte counters (see add_bits) */
+    uint64_t need;         /* counters the profile shows or its indicators use */
 } ew;
 
 static const uint8_t open_state[16] = {
@@ -257,99 +259,97 @@ static uint32_t *obj(ew *w, unsigned k)
     return k && k < w->nkeys ? w->c + (size_t)k * CO_EC_COUNT : NULL;
 }
 
-static int overdue_now(const co_proj_chunk *ch, uint32_t r, uint32_t now)
+#define B(x) (1ull << CO_EC_##x)
+#define DISPATCH_BITS (B(DISPATCH) | B(DISPATCH_ONTIME) | B(MISDISPATCH))
+#define VISIT_BITS (B(VISITED) | B(CONTACTED) | B(RESOLVED) | B(SATISFIED) | B(BASIC))
+
+_Static_assert(CO_EC_BASIC < 32, "case-level counters must fit the efacts column");
+
+/* Every case-level counter the row adds to, one bit per co_eval_counter,
+ * computed without branches (docs/evaluation.md defines each). */
+uint32_t co_proj_eval_facts(const co_proj_chunk *ch, uint32_t r, uint32_t now)
+{
+    uint32_t fl = ch->flags[r], due = ch->due[r];
+    unsigned pf = ch->pflags[r], sb = ch->sb[r], st = sb & CO_SB_STATE, v = CO_SB_VISIT(sb);
+    uint64_t filed = (pf & CO_PF_FILED) != 0, insp = ch->channel[r] == CO_CH_INSPECTOR;
+    uint64_t ver = (pf & CO_PF_VERIFY) != 0, chk = (pf & CO_PF_CHECK) != 0;
+    uint64_t disp = ch->dispatched[r] != 0, handled = ch->handled[r] != 0;
+    uint64_t ov = (st == CO_ST_DISPATCHED || st == CO_ST_HANDLING) && due && due < now;
+    uint64_t hl = (fl & CO_CF_HANDLED_LATE) != 0, vis = v != 0;
+    uint64_t toh = handled | ov, closed = filed & (st == CO_ST_CLOSED);
+    uint64_t toc = closed | (filed & open_state[st] & (ov | hl));
+    uint64_t late = ov | ((fl & (CO_CF_EVER_OVERDUE | CO_CF_HANDLED_LATE)) != 0);
+    return (uint32_t)(B(CASES) | insp << CO_EC_REPORTED | (insp & filed) << CO_EC_REPORTED_VALID |
+           filed << CO_EC_FILED | (filed & !(fl & CO_CF_FILE_LATE)) << CO_EC_FILED_ONTIME |
+           (filed & (st == CO_ST_VOIDED || st == CO_ST_MERGED)) << CO_EC_FILED_VOID |
+           ver << CO_EC_VERIFY | (ver & !(fl & CO_CF_VERIFY_LATE)) << CO_EC_VERIFY_ONTIME |
+           chk << CO_EC_CHECK | (chk & !(fl & CO_CF_CHECK_LATE)) << CO_EC_CHECK_ONTIME |
+           disp << CO_EC_DISPATCH | (disp & !(fl & CO_CF_DISPATCH_LATE)) << CO_EC_DISPATCH_ONTIME |
+           (disp & ((fl & CO_CF_MISDISPATCH) != 0)) << CO_EC_MISDISPATCH |
+           handled << CO_EC_HANDLED | (handled & !hl) << CO_EC_HANDLED_ONTIME |
+           ov << CO_EC_OVERDUE_OPEN | toh << CO_EC_TO_HANDLE | (toh & late) << CO_EC_LATE |
+           (toh & ((fl & CO_CF_EXTENDED) != 0)) << CO_EC_EXTENDED | closed << CO_EC_CLOSED |
+           (closed & ((sb & CO_SB_ONTIME) != 0)) << CO_EC_CLOSED_ONTIME |
+           toc << CO_EC_TO_CLOSE | (toc & (ch->rework[r] > 0)) << CO_EC_REWORK |
+           vis << CO_EC_VISITED | (vis & ((fl & CO_CF_CONTACTED) != 0)) << CO_EC_CONTACTED |
+           (vis & ((fl & CO_CF_RESOLVED) != 0)) << CO_EC_RESOLVED |
+           (uint64_t)(v == 1) << CO_EC_SATISFIED | (uint64_t)(v == 2) << CO_EC_BASIC);
+}
+
+/* The cached facts, recomputed only for the rows overdue at `now`. */
+static uint32_t row_facts(const co_proj_chunk *ch, uint32_t r, uint32_t now)
 {
     unsigned st = ch->sb[r] & CO_SB_STATE;
-    uint32_t d = ch->due[r];
-    return (st == CO_ST_DISPATCHED || st == CO_ST_HANDLING) && d && d < now;
+    if (st == CO_ST_DISPATCHED || st == CO_ST_HANDLING) {
+        uint32_t due = ch->due[r];
+        if (due && due < now)
+            return co_proj_eval_facts(ch, r, now);
+    }
+    return ch->efacts[r];
 }
 
-static void count_dispatch(uint32_t *c, const co_proj_chunk *ch, uint32_t r)
+/* Packed counting: each object keeps its counters as bytes in LANES words;
+ * a row adds spread[byte] (bit i of the byte → byte i of the word) to each
+ * word, without branches, and the bytes are flushed into the u32 counters
+ * before they can overflow (every 255 rows of that object). */
+#define LANES 4 /* the 32 bits of the case-level facts */
+
+typedef struct lane_acc {
+    uint64_t lane[LANES];
+    uint32_t n;
+} lane_acc;
+
+static uint64_t spread[256];
+static pthread_once_t spread_once = PTHREAD_ONCE_INIT;
+
+static void spread_init(void)
 {
-    if (!c || !ch->dispatched[r])
-        return;
-    uint32_t fl = ch->flags[r];
-    c[CO_EC_DISPATCH]++;
-    c[CO_EC_DISPATCH_ONTIME] += !(fl & CO_CF_DISPATCH_LATE);
-    c[CO_EC_MISDISPATCH] += !!(fl & CO_CF_MISDISPATCH);
+    for (unsigned x = 0; x < 256; x++)
+        for (unsigned b = 0; b < 8; b++)
+            spread[x] |= (uint64_t)((x >> b) & 1u) << (8 * b);
 }
 
-static void count_steps(uint32_t *c, const co_proj_chunk *ch, uint32_t r)
+static void lanes_flush(ew *w, unsigned k)
 {
-    uint32_t fl = ch->flags[r];
-    unsigned pf = ch->pflags[r], st = ch->sb[r] & CO_SB_STATE;
-    int filed = pf & CO_PF_FILED;
-    if (ch->channel[r] == CO_CH_INSPECTOR) {
-        c[CO_EC_REPORTED]++;
-        c[CO_EC_REPORTED_VALID] += filed != 0;
-    }
-    if (filed) {
-        c[CO_EC_FILED]++;
-        c[CO_EC_FILED_ONTIME] += !(fl & CO_CF_FILE_LATE);
-        c[CO_EC_FILED_VOID] += st == CO_ST_VOIDED || st == CO_ST_MERGED;
-    }
-    if (pf & CO_PF_VERIFY) {
-        c[CO_EC_VERIFY]++;
-        c[CO_EC_VERIFY_ONTIME] += !(fl & CO_CF_VERIFY_LATE);
-    }
-    if (pf & CO_PF_CHECK) {
-        c[CO_EC_CHECK]++;
-        c[CO_EC_CHECK_ONTIME] += !(fl & CO_CF_CHECK_LATE);
-    }
+    lane_acc *a = &w->lanes[k];
+    uint32_t *c = w->c + (size_t)k * CO_EC_COUNT;
+    for (int b = 0; b < 8 * LANES; b++)
+        c[b] += (uint32_t)(a->lane[b / 8] >> (8 * (b % 8))) & 0xffu;
+    memset(a, 0, sizeof *a);
 }
 
-static void count_disposal(uint32_t *c, const co_proj_chunk *ch, uint32_t r, uint32_t now)
+static int valid_key(const ew *w, unsigned k)
 {
-    uint32_t fl = ch->flags[r];
-    unsigned sb = ch->sb[r], st = sb & CO_SB_STATE;
-    int filed = ch->pflags[r] & CO_PF_FILED, handled = ch->handled[r] != 0;
-    int ov = overdue_now(ch, r, now);
-    if (handled) {
-        c[CO_EC_HANDLED]++;
-        c[CO_EC_HANDLED_ONTIME] += !(fl & CO_CF_HANDLED_LATE);
-    }
-    c[CO_EC_OVERDUE_OPEN] += (uint32_t)ov;
-    if (handled || ov) {
-        c[CO_EC_TO_HANDLE]++;
-        c[CO_EC_LATE] += ov || (fl & (CO_CF_EVER_OVERDUE | CO_CF_HANDLED_LATE));
-        c[CO_EC_EXTENDED] += !!(fl & CO_CF_EXTENDED);
-    }
-    int closed = filed && st == CO_ST_CLOSED;
-    int pending = filed && open_state[st] && (ov || (fl & CO_CF_HANDLED_LATE));
-    if (closed) {
-        c[CO_EC_CLOSED]++;
-        c[CO_EC_CLOSED_ONTIME] += (sb & CO_SB_ONTIME) != 0;
-    }
-    if (closed || pending) {
-        c[CO_EC_TO_CLOSE]++;
-        c[CO_EC_REWORK] += ch->rework[r] > 0;
-    }
+    return k && k < w->nkeys;
 }
 
-static void count_visit(uint32_t *c, const co_proj_chunk *ch, uint32_t r)
+static void add_bits(ew *w, unsigned k, uint32_t m)
 {
-    unsigned v = CO_SB_VISIT(ch->sb[r]);
-    uint32_t fl = ch->flags[r];
-    if (!v)
-        return;
-    c[CO_EC_VISITED]++;
-    c[CO_EC_CONTACTED] += !!(fl & CO_CF_CONTACTED);
-    c[CO_EC_RESOLVED] += !!(fl & CO_CF_RESOLVED);
-    c[CO_EC_SATISFIED] += v == 1;
-    c[CO_EC_BASIC] += v == 2;
-}
-
-/* A case counted for its region or department. */
-static void count_case(uint32_t *c, const co_proj_chunk *ch, uint32_t r, uint32_t now, int disp)
-{
-    if (!c)
-        return;
-    c[CO_EC_CASES]++;
-    count_steps(c, ch, r);
-    if (disp)
-        count_dispatch(c, ch, r);
-    count_disposal(c, ch, r, now);
-    count_visit(c, ch, r);
+    lane_acc *a = &w->lanes[k];
+    for (int i = 0; i < LANES; i++)
+        a->lane[i] += spread[(m >> (8 * i)) & 0xffu];
+    if (++a->n == 255)
+        lanes_flush(w, k);
 }
 
 static void post_inspector(ew *w, const co_proj_chunk *ch, uint32_t r)
@@ -403,24 +403,36 @@ static void post_shiftlead(ew *w, const co_proj_chunk *ch, uint32_t r)
 
 static void count_row(ew *w, const co_proj_chunk *ch, uint32_t r)
 {
+    unsigned k, k2;
     switch (w->profile) {
-    case PR_REGION: count_case(obj(w, ch->lvl[w->lvl][r]), ch, r, w->now, 1); break;
-    case PR_DEPT:
-        count_case(obj(w, ch->dept[r]), ch, r, w->now, 0);
-        count_dispatch(obj(w, ch->first_dept[r]), ch, r);
+    case PR_REGION:
+        if (valid_key(w, k = ch->lvl[w->lvl][r]))
+            add_bits(w, k, row_facts(ch, r, w->now) & (uint32_t)w->need);
         break;
-    case PR_HOTLINE: {
-        uint32_t *c = obj(w, w->by == CO_EVAL_BY_DEPT ? ch->dept[r] : ch->lvl[w->lvl][r]);
-        if (c) {
-            c[CO_EC_CASES]++;
-            count_visit(c, ch, r);
-        }
+    case PR_DEPT: {
+        k = ch->dept[r];
+        k2 = ch->first_dept[r];
+        if (!valid_key(w, k) && !valid_key(w, k2))
+            break;
+        uint32_t f = row_facts(ch, r, w->now) & (uint32_t)w->need;
+        if (valid_key(w, k))
+            add_bits(w, k, f & ~DISPATCH_BITS);
+        if (valid_key(w, k2))
+            add_bits(w, k2, f & DISPATCH_BITS);
         break;
     }
+    case PR_HOTLINE:
+        k = w->by == CO_EVAL_BY_DEPT ? ch->dept[r] : ch->lvl[w->lvl][r];
+        if (valid_key(w, k))
+            add_bits(w, k, row_facts(ch, r, w->now) & (B(CASES) | VISIT_BITS));
+        break;
     case PR_INSPECTOR: post_inspector(w, ch, r); break;
     case PR_OPERATOR: post_operator(w, ch, r); break;
     case PR_SHIFTLEAD: post_shiftlead(w, ch, r); break;
-    case PR_DISPATCHER: count_dispatch(obj(w, ch->slot[CO_SLOT_DISPATCHER][r]), ch, r); break;
+    case PR_DISPATCHER:
+        if (valid_key(w, k = ch->slot[CO_SLOT_DISPATCHER][r]))
+            add_bits(w, k, row_facts(ch, r, w->now) & DISPATCH_BITS);
+        break;
     }
 }
 
@@ -583,6 +595,23 @@ static void build_rows(co_projection *p, const ew *w, co_eval_result *r)
 
 /* --------------------------------------------------------------------- run */
 
+static uint64_t need_mask(int pr)
+{
+    const profile *pf = &profiles[pr];
+    if (pr == PR_REGION || pr == PR_DEPT)
+        return ~0ull; /* every case-level counter (the API returns them all) */
+    uint64_t m = B(CASES);
+    for (int k = 0; k < MAXC && pf->counters[k] != NO; k++)
+        m |= 1ull << pf->counters[k];
+    for (int k = 0; k < MAXW && pf->w[k].ind != NO; k++) {
+        const ind_def *d = &inds[pf->w[k].ind];
+        const int used[] = {d->num, d->minus, d->plus, d->den};
+        for (size_t u = 0; u < 4; u++)
+            m |= used[u] >= 0 ? 1ull << used[u] : 0;
+    }
+    return m;
+}
+
 static co_err check_query(const co_eval_query *q, int pr)
 {
     if (pr < 0 || !q->from || !q->to || q->to <= q->from)
@@ -620,15 +649,20 @@ co_err co_eval_run(co_projection *p, const co_eval_query *q, co_eval_result *out
     out->to = q->to;
     out->now = q->now ? q->now : co_time_now();
     ew w = {p, pr, q->by, (int)q->level - CO_LEVEL_DISTRICT, co_proj_time(q->from),
-            co_proj_time(q->to), co_proj_time(out->now), 0, NULL};
+            co_proj_time(q->to), co_proj_time(out->now), 0, NULL, NULL, need_mask(pr)};
     if (w.lvl < 0 || w.lvl > 2)
         w.lvl = 0;
     co_proj_rdlock(p);
     w.nkeys = nkeys_of(p, &w);
     co_proj_unlock(p);
+    pthread_once(&spread_once, spread_init);
     w.c = co_xcalloc(w.nkeys * CO_EC_COUNT, sizeof *w.c);
+    w.lanes = co_xcalloc(w.nkeys, sizeof *w.lanes);
     co_proj_scan(p, w.from, w.to, 0, 1, eval_chunk, &w);
+    for (size_t k = 0; k < w.nkeys; k++)
+        lanes_flush(&w, (unsigned)k);
     build_rows(p, &w, out);
+    co_free(w.lanes);
     co_free(w.c);
     out->took_ms = (co_time_mono() - t0) * 1000.0;
     return CO_OK;

@@ -495,6 +495,7 @@ co_err co_projection_apply(co_projection *p, const co_case *c, const co_event *e
     if (ev)
         attribute_row(p, x, ev, &full);
     fill_row(p, x, c, &full);
+    x.ch->efacts[x.r] = co_proj_eval_facts(x.ch, x.r, 0);
     pthread_rwlock_unlock(&p->lock);
     if (full) {
         co_log_warn("msg=\"projection: more than 65534 departments or users\" case=%lld",
@@ -510,9 +511,10 @@ co_err co_projection_attribute(co_projection *p, const co_event *ev)
     co_err rc = CO_OK;
     pthread_rwlock_wrlock(&p->lock);
     rowref x;
-    if (find_row(p, ev->case_id, &x))
+    if (find_row(p, ev->case_id, &x)) {
         attribute_row(p, x, ev, &full);
-    else
+        x.ch->efacts[x.r] = co_proj_eval_facts(x.ch, x.r, 0);
+    } else
         rc = CO_ENOTFOUND;
     pthread_rwlock_unlock(&p->lock);
     return rc ? rc : full ? CO_ETOOBIG : CO_OK;

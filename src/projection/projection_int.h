@@ -75,6 +75,7 @@ typedef struct co_proj_chunk {
     uint32_t closed[CO_PROJ_CHUNK];
     uint32_t step_due[CO_PROJ_CHUNK];  /* last known step deadline (for request lateness) */
     uint32_t flags[CO_PROJ_CHUNK];     /* co_case.flags */
+    uint32_t efacts[CO_PROJ_CHUNK];    /* evaluation counters the row adds to while not overdue */
     int32_t area[CO_PROJ_CHUNK];       /* finest known area index, -1 none */
     uint16_t lvl[3][CO_PROJ_CHUNK];    /* district/street/community ordinal + 1, 0 none */
     uint16_t cat[CO_PROJ_CHUNK];       /* interned category */
@@ -134,6 +135,11 @@ struct co_projection {
 };
 
 #define CO_PROJ_CAT_SPACE 30000
+
+/* The case-level evaluation counters (co_eval_counter bits < 32) row r adds
+ * to at time `now` (evaluation.c). The projection caches the value for
+ * now = 0 (not overdue) in efacts on every change of the row. */
+uint32_t co_proj_eval_facts(const co_proj_chunk *ch, uint32_t r, uint32_t now);
 
 /* Time conversions. */
 uint32_t co_proj_time(int64_t unix_s);   /* 0 for 0; clamps into [1, UINT32_MAX] */

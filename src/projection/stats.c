@@ -418,21 +418,6 @@ static void accumulate(const plan *pl, const co_proj_chunk *ch, uint32_t m, int 
         });
 }
 
-static int scan_chunk(void *ctx, const co_proj_chunk *ch, uint32_t n, int inside)
-{
-    worker *w = ctx;
-    int dense;
-    w->scanned += n;
-    if (!chunk_may_match(w->pl, ch))
-        return 0;
-    uint32_t m = filter(w->pl, ch, n, inside, w->sel, &dense);
-    if (!m)
-        return 0;
-    keys(w->p, w->pl, ch, m, dense, w->sel, w->key);
-    accumulate(w->pl, ch, m, dense, w->sel, w->key, w->a, w->hist);
-    return 0;
-}
-
 /* Skips chunks without a row in a wanted state (per-chunk state counts). */
 static int chunk_may_match(const plan *pl, const co_proj_chunk *ch)
 {
@@ -463,6 +448,21 @@ static void fold_hist(const plan *pl, const uint32_t *H, gacc *A)
             a->sat += v == 1 ? h : 0;
             a->basic += v == 2 ? h : 0;
         }
+}
+
+static int scan_chunk(void *ctx, const co_proj_chunk *ch, uint32_t n, int inside)
+{
+    worker *w = ctx;
+    int dense;
+    w->scanned += n;
+    if (!chunk_may_match(w->pl, ch))
+        return 0;
+    uint32_t m = filter(w->pl, ch, n, inside, w->sel, &dense);
+    if (!m)
+        return 0;
+    keys(w->p, w->pl, ch, m, dense, w->sel, w->key);
+    accumulate(w->pl, ch, m, dense, w->sel, w->key, w->a, w->hist);
+    return 0;
 }
 
 typedef struct job {
@@ -586,6 +586,13 @@ static void time_labels(co_stats_group g, uint32_t k, co_stats_row *row)
     }
 }
 
+static void copy(char *dst, size_t n, const char *src)
+{
+    size_t k = strnlen(src, n - 1);
+    memcpy(dst, src, k);
+    dst[k] = '\0';
+}
+
 /* Codes under the read lock (interned strings may move when the writer
  * grows a table); display names are looked up after it is released. */
 static void key_of(co_projection *p, const plan *pl, uint32_t k, co_stats_row *row)
@@ -593,22 +600,22 @@ static void key_of(co_projection *p, const plan *pl, uint32_t k, co_stats_row *r
     row->area = -1;
     const co_area *a = NULL;
     switch (pl->group) {
-    case CO_STATS_NONE: snprintf(row->key, sizeof row->key, "all"); break;
+    case CO_STATS_NONE: copy(row->key, sizeof row->key, "all"); break;
     case CO_STATS_DISTRICT:
     case CO_STATS_STREET:
     case CO_STATS_COMMUNITY: row->area = k ? p->ord_area[pl->group - CO_STATS_DISTRICT][k] : -1; break;
     case CO_STATS_GRID: row->area = k ? (int32_t)k - 1 : -1; break;
     case CO_STATS_CATEGORY: co_category_format(k < p->ncat ? p->id_cat[k] : 0, row->key); break;
     case CO_STATS_DEPT:
-        snprintf(row->key, sizeof row->key, "%s", co_proj_intern_str(&p->depts, k));
+        copy(row->key, sizeof row->key, co_proj_intern_str(&p->depts, k));
         break;
-    case CO_STATS_CHANNEL: snprintf(row->key, sizeof row->key, "%s", co_channel_name((co_channel)k)); break;
-    case CO_STATS_STATE: snprintf(row->key, sizeof row->key, "%s", co_state_name((co_state)k)); break;
+    case CO_STATS_CHANNEL: copy(row->key, sizeof row->key, co_channel_name((co_channel)k)); break;
+    case CO_STATS_STATE: copy(row->key, sizeof row->key, co_state_name((co_state)k)); break;
     default: time_labels(pl->group, pl->key_base + k, row); return;
     }
     if (row->area >= 0 && (a = co_areas_at(p->areas, row->area)) != NULL) {
-        snprintf(row->key, sizeof row->key, "%s", a->code);
-        snprintf(row->label, sizeof row->label, "%s", a->name);
+        copy(row->key, sizeof row->key, a->code);
+        copy(row->label, sizeof row->label, a->name);
     }
 }
 
@@ -642,45 +649,68 @@ static void label_of(const co_projection_names *nm, const plan *pl, uint32_t k, 
         snprintf(row->label, sizeof row->label, "%s", row->key[0] ? row->key : "(未指定 none)");
 }
 
-typedef struct sort_ctx {
-    int metric; /* -1 = key */
-} sort_ctx;
+typedef struct sort_ent {
+    double v;      /* metric value; NaN sorts last */
+    uint32_t i;    /* row index */
+} sort_ent;
 
-static _Thread_local sort_ctx sort_by;
+static _Thread_local const co_stats_row *sort_rows_base;
+static _Thread_local int sort_by_index; /* rows were built in key order */
 
-static int cmp_rows(const void *x, const void *y)
+static int cmp_ent(const void *x, const void *y)
 {
-    const co_stats_row *a = x, *b = y;
-    if (sort_by.metric >= 0) {
-        double va = co_stats_metric_value(a, (co_stats_metric)sort_by.metric);
-        double vb = co_stats_metric_value(b, (co_stats_metric)sort_by.metric);
-        int na = isnan(va), nb = isnan(vb);
-        if (na != nb)
-            return na - nb; /* undefined values last */
-        if (!na && va != vb)
-            return va > vb ? -1 : 1;
-    }
-    return strcmp(a->key, b->key);
+    const sort_ent *a = x, *b = y;
+    int na = isnan(a->v), nb = isnan(b->v);
+    if (na != nb)
+        return na - nb;
+    if (!na && a->v != b->v)
+        return a->v > b->v ? -1 : 1;
+    if (sort_by_index)
+        return a->i < b->i ? -1 : a->i > b->i;
+    return strcmp(sort_rows_base[a->i].key, sort_rows_base[b->i].key);
 }
 
+/* Sorts an index (16-byte entries, values computed once), then gathers
+ * the first `top` rows in that order. */
 static void sort_rows(const co_stats_query *q, co_stats_result *r)
 {
     int m = q->sort;
-    if (m == CO_STATS_SORT_DEFAULT)
-        m = is_time_group(q->group) ? CO_STATS_SORT_KEY : CO_SM_COUNT;
+    if (m == CO_STATS_SORT_DEFAULT) /* series and heat maps in key order */
+        m = is_time_group(q->group) || q->group == CO_STATS_GRID ? CO_STATS_SORT_KEY : CO_SM_COUNT;
     if (m < CO_STATS_SORT_KEY || m >= CO_SM_COUNT_METRICS)
         m = CO_SM_COUNT;
-    sort_by.metric = m;
-    qsort(r->rows, r->nrows, sizeof *r->rows, cmp_rows);
-    if (q->top && r->nrows > q->top)
-        r->nrows = q->top;
+    size_t n = r->nrows, keep = q->top && n > q->top ? q->top : n;
+    /* area ordinals follow code order and time buckets follow time, so the
+     * build order is already key order; interned ids (category, department)
+     * are in arrival order and need the string compare */
+    sort_by_index = q->group != CO_STATS_CATEGORY && q->group != CO_STATS_DEPT;
+    if (m == CO_STATS_SORT_KEY && sort_by_index) {
+        r->nrows = keep;
+        return;
+    }
+    sort_ent *e = co_xmalloc((n ? n : 1) * sizeof *e);
+    for (size_t i = 0; i < n; i++)
+        e[i] = (sort_ent){m < 0 ? 0 : co_stats_metric_value(&r->rows[i], (co_stats_metric)m),
+                          (uint32_t)i};
+    sort_rows_base = r->rows;
+    qsort(e, n, sizeof *e, cmp_ent);
+    co_stats_row *out = co_xmalloc((keep ? keep : 1) * sizeof *out);
+    for (size_t i = 0; i < keep; i++)
+        out[i] = r->rows[e[i].i];
+    co_free(e);
+    co_free(r->rows);
+    r->rows = out;
+    r->nrows = keep;
 }
 
 static void build_rows(co_projection *p, const co_stats_query *q, const plan *pl, const gacc *A,
                        co_stats_result *r)
 {
     int fill = q->fill && is_time_group(q->group) && !pl->empty;
-    r->rows = co_xcalloc(pl->nkeys ? pl->nkeys : 1, sizeof *r->rows);
+    size_t want = 0;
+    for (size_t k = 0; k < pl->nkeys; k++)
+        want += A[k].count || fill;
+    r->rows = co_xcalloc(want ? want : 1, sizeof *r->rows);
     co_proj_rdlock(p);
     for (size_t k = 0; k < pl->nkeys; k++) {
         row_from_acc(&r->totals, &A[k]);

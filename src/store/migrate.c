@@ -30,6 +30,11 @@ static const char *const migrations[] = {
     " channel INTEGER NOT NULL, category INTEGER NOT NULL, dept TEXT NOT NULL,"
     " first_dept TEXT NOT NULL, area TEXT NOT NULL, caller_phone TEXT NOT NULL,"
     " reporter TEXT NOT NULL, disposal_due INTEGER NOT NULL, pending INTEGER NOT NULL,"
+    /* what the in-memory projection needs, so start-up never parses documents */
+    " severity INTEGER NOT NULL, reqtype INTEGER NOT NULL, satisfaction INTEGER NOT NULL,"
+    " close_type INTEGER NOT NULL, flags INTEGER NOT NULL, rework INTEGER NOT NULL,"
+    " dispatches INTEGER NOT NULL, closed_at INTEGER NOT NULL, dispatched_at INTEGER NOT NULL,"
+    " handled_at INTEGER NOT NULL, step_due INTEGER NOT NULL,"
     " search TEXT NOT NULL, doc TEXT NOT NULL);"
     /* few indexes: every one costs a page write per case at intake. The finest
      * area code starts with every coarser one, so one index serves all levels. */

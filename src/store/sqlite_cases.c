@@ -3,6 +3,7 @@
  * case's current row (a projection written in the same transaction as the
  * event that produced it) with indexed columns for list queries and the whole
  * case as a JSON document. Hot statements are cached per connection. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,11 +50,18 @@ co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc)
     sqlite3_stmt *st = co_sqlite_cached(
         impl, SLOT_CASE,
         "INSERT INTO cases(id,number,created,updated,state,channel,category,dept,first_dept,"
-        "area,caller_phone,reporter,disposal_due,search,doc,pending) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?14,?15,?16,?17,?18,?19) "
+        "area,caller_phone,reporter,disposal_due,search,doc,pending,severity,reqtype,"
+        "satisfaction,close_type,flags,rework,dispatches,closed_at,dispatched_at,handled_at,"
+        "step_due) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+        "?23,?24,?25,?26,?27,?28,?29,?30) "
         "ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, state=excluded.state,"
         " category=excluded.category, dept=excluded.dept, first_dept=excluded.first_dept,"
-        " disposal_due=excluded.disposal_due, doc=excluded.doc, pending=excluded.pending");
+        " disposal_due=excluded.disposal_due, doc=excluded.doc, pending=excluded.pending,"
+        " severity=excluded.severity, reqtype=excluded.reqtype,"
+        " satisfaction=excluded.satisfaction, close_type=excluded.close_type,"
+        " flags=excluded.flags, rework=excluded.rework, dispatches=excluded.dispatches,"
+        " closed_at=excluded.closed_at, dispatched_at=excluded.dispatched_at,"
+        " handled_at=excluded.handled_at, step_due=excluded.step_due");
     if (!st)
         return CO_EDB;
     char search[CO_TEXT_MAX + 300];
@@ -77,6 +85,17 @@ co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc)
     sqlite3_bind_text(st, 17, search, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 18, doc, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 19, (int)co_wf_pending_roles(c));
+    sqlite3_bind_int(st, 20, (int)c->severity);
+    sqlite3_bind_int(st, 21, (int)c->reqtype);
+    sqlite3_bind_int(st, 22, (int)c->satisfaction);
+    sqlite3_bind_int(st, 23, (int)c->close_type);
+    sqlite3_bind_int64(st, 24, c->flags);
+    sqlite3_bind_int(st, 25, c->rework);
+    sqlite3_bind_int(st, 26, c->dispatches);
+    sqlite3_bind_int64(st, 27, c->closed_at);
+    sqlite3_bind_int64(st, 28, c->dispatched_at);
+    sqlite3_bind_int64(st, 29, c->handled_at);
+    sqlite3_bind_int64(st, 30, c->step_due);
     co_err rc = co_sqlite_step_done(st);
     sqlite3_reset(st);
     return rc;
@@ -124,6 +143,69 @@ static co_err each_case(sqlite3_stmt *st, int (*cb)(void *, const co_case *), vo
             return CO_OK;
     }
     return s == SQLITE_DONE ? CO_OK : CO_EDB;
+}
+
+/* The columns copy of a case (everything but the texts). */
+static void row_light(sqlite3_stmt *st, co_case *c)
+{
+    memset(c, 0, sizeof *c);
+    c->lon = c->lat = NAN;
+    c->id = sqlite3_column_int64(st, 0);
+    co_sqlite_copy(c->number, sizeof c->number, st, 1);
+    c->created = sqlite3_column_int64(st, 2);
+    c->updated = sqlite3_column_int64(st, 3);
+    c->state = (co_state)sqlite3_column_int(st, 4);
+    c->channel = (co_channel)sqlite3_column_int(st, 5);
+    c->category = (co_category)sqlite3_column_int(st, 6);
+    co_sqlite_copy(c->dept, sizeof c->dept, st, 7);
+    co_sqlite_copy(c->first_dept, sizeof c->first_dept, st, 8);
+    const char *area = (const char *)sqlite3_column_text(st, 9);
+    size_t n = area ? strlen(area) : 0;
+    if (n >= 6)
+        snprintf(c->district, sizeof c->district, "%.6s", area);
+    if (n >= 9)
+        snprintf(c->street, sizeof c->street, "%.9s", area);
+    if (n >= 12)
+        snprintf(c->community, sizeof c->community, "%.12s", area);
+    if (n >= 15)
+        snprintf(c->grid, sizeof c->grid, "%.15s", area);
+    co_sqlite_copy(c->reporter, sizeof c->reporter, st, 10);
+    c->disposal_due = sqlite3_column_int64(st, 11);
+    c->severity = (co_severity)sqlite3_column_int(st, 12);
+    c->reqtype = (co_reqtype)sqlite3_column_int(st, 13);
+    c->satisfaction = (co_satisfaction)sqlite3_column_int(st, 14);
+    c->close_type = (co_close_type)sqlite3_column_int(st, 15);
+    c->flags = (uint32_t)sqlite3_column_int64(st, 16);
+    c->rework = (int16_t)sqlite3_column_int(st, 17);
+    c->dispatches = (int16_t)sqlite3_column_int(st, 18);
+    c->closed_at = sqlite3_column_int64(st, 19);
+    c->dispatched_at = sqlite3_column_int64(st, 20);
+    c->handled_at = sqlite3_column_int64(st, 21);
+    c->step_due = sqlite3_column_int64(st, 22);
+}
+
+co_err co_sqlite_cases_each_light(void *impl, int (*cb)(void *, const co_case *), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    co_err rc = co_sqlite_prepare(
+        co_sqlite_conn(impl),
+        "SELECT id,number,created,updated,state,channel,category,dept,first_dept,area,reporter,"
+        "disposal_due,severity,reqtype,satisfaction,close_type,flags,rework,dispatches,"
+        "closed_at,dispatched_at,handled_at,step_due FROM cases ORDER BY id",
+        &st);
+    if (rc)
+        return rc;
+    co_case c;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        row_light(st, &c);
+        if (cb(ctx, &c))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = CO_EDB;
+    sqlite3_finalize(st);
+    return rc;
 }
 
 co_err co_sqlite_cases_each(void *impl, int (*cb)(void *, const co_case *), void *ctx)
@@ -209,6 +291,8 @@ out:
     return rc;
 }
 
+static co_err each_event(sqlite3_stmt *st, int (*cb)(void *, const co_event *), void *ctx);
+
 co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const co_event *),
                            void *ctx)
 {
@@ -220,6 +304,62 @@ co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const 
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, case_id);
+    rc = each_event(st, cb, ctx);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+co_err co_sqlite_events_each(void *impl, int (*cb)(void *, const co_event *), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    co_err rc = co_sqlite_prepare(
+        co_sqlite_conn(impl),
+        "SELECT seq,case_id,ts,actor,role,action,from_state,to_state,"
+        " CASE WHEN action='register' THEN json_extract(data,'$.case.step_due')"
+        " ELSE json_extract(data,'$.step_due') END, json_extract(data,'$.late')"
+        " FROM events ORDER BY seq",
+        &st);
+    if (rc)
+        return rc;
+    co_event e = {0};
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&e, 0, sizeof e);
+        e.seq = sqlite3_column_int64(st, 0);
+        e.case_id = sqlite3_column_int64(st, 1);
+        e.ts = sqlite3_column_int64(st, 2);
+        co_sqlite_copy(e.actor, sizeof e.actor, st, 3);
+        co_sqlite_copy(e.role, sizeof e.role, st, 4);
+        co_sqlite_copy(e.action, sizeof e.action, st, 5);
+        e.from = (co_state)sqlite3_column_int(st, 6);
+        e.to = (co_state)sqlite3_column_int(st, 7);
+        /* only the keys replays look at: step_due and late */
+        int has_due = sqlite3_column_type(st, 8) != SQLITE_NULL;
+        int has_late = sqlite3_column_type(st, 9) != SQLITE_NULL;
+        if (has_due || has_late) {
+            e.data = json_object();
+            if (has_due && sqlite3_column_type(st, 8) == SQLITE_INTEGER)
+                json_object_set_new(e.data, "step_due", json_integer(sqlite3_column_int64(st, 8)));
+            else if (has_due)
+                json_object_set_new(e.data, "step_due",
+                                    json_string((const char *)sqlite3_column_text(st, 8)));
+            if (has_late)
+                json_object_set_new(e.data, "late", json_boolean(sqlite3_column_int(st, 9)));
+        }
+        int stop = cb(ctx, &e);
+        co_event_clear(&e);
+        if (stop)
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = CO_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static co_err each_event(sqlite3_stmt *st, int (*cb)(void *, const co_event *), void *ctx)
+{
+    co_err rc = CO_OK;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         co_event e = {0};
@@ -236,11 +376,10 @@ co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const 
         int stop = cb(ctx, &e);
         co_event_clear(&e);
         if (stop)
-            break;
+            return CO_OK;
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE)
         rc = CO_EDB;
-    sqlite3_finalize(st);
     return rc;
 }
 

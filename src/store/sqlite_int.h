@@ -25,11 +25,13 @@ co_err co_sqlite_event_append(void *impl, co_event *ev);
 co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc);
 co_err co_sqlite_case_get(void *impl, int64_t id, const char *number, co_case *out);
 co_err co_sqlite_cases_each(void *impl, int (*cb)(void *, const co_case *), void *ctx);
+co_err co_sqlite_cases_each_light(void *impl, int (*cb)(void *, const co_case *), void *ctx);
 co_err co_sqlite_cases_query(void *impl, const struct co_case_query *q,
                              int (*cb)(void *, const co_case *), void *ctx);
 co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const co_event *),
                            void *ctx);
 co_err co_sqlite_case_max_id(void *impl, int64_t *id, int64_t *seq);
+co_err co_sqlite_events_each(void *impl, int (*cb)(void *, const co_event *), void *ctx);
 co_err co_sqlite_case_last_number(void *impl, const char *prefix, int64_t *seq);
 co_err co_sqlite_media_put(void *impl, const char *hash, const char *type, int64_t size);
 co_err co_sqlite_media_get(void *impl, const char *hash, char *type, size_t len);

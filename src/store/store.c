@@ -152,6 +152,11 @@ co_err co_store_cases_each(co_store *s, co_case_cb cb, void *ctx)
     return s->be->cases_each(s->impl, cb, ctx);
 }
 
+co_err co_store_cases_each_light(co_store *s, co_case_cb cb, void *ctx)
+{
+    return s->be->cases_each_light(s->impl, cb, ctx);
+}
+
 co_err co_store_cases_query(co_store *s, const co_case_query *q, co_case_cb cb, void *ctx)
 {
     return s->be->cases_query(s->impl, q, cb, ctx);
@@ -160,6 +165,11 @@ co_err co_store_cases_query(co_store *s, const co_case_query *q, co_case_cb cb, 
 co_err co_store_events_of(co_store *s, int64_t case_id, co_event_cb cb, void *ctx)
 {
     return s->be->events_of(s->impl, case_id, cb, ctx);
+}
+
+co_err co_store_events_each(co_store *s, co_event_cb cb, void *ctx)
+{
+    return s->be->events_each(s->impl, cb, ctx);
 }
 
 co_err co_store_case_max_id(co_store *s, int64_t *id, int64_t *seq)

@@ -146,9 +146,11 @@ typedef struct co_store_backend {
     co_err (*case_put)(void *impl, const co_case *c, const char *doc);
     co_err (*case_get)(void *impl, int64_t id, const char *number, co_case *out);
     co_err (*cases_each)(void *impl, co_case_cb cb, void *ctx);
+    co_err (*cases_each_light)(void *impl, co_case_cb cb, void *ctx);
     co_err (*cases_query)(void *impl, const co_case_query *q, co_case_cb cb, void *ctx);
     co_err (*events_of)(void *impl, int64_t case_id, co_event_cb cb, void *ctx);
     co_err (*case_max_id)(void *impl, int64_t *id, int64_t *seq);
+    co_err (*events_each)(void *impl, co_event_cb cb, void *ctx);
     co_err (*case_last_number)(void *impl, const char *prefix, int64_t *seq);
     co_err (*media_put)(void *impl, const char *hash, const char *type, int64_t size);
     co_err (*media_get)(void *impl, const char *hash, char *type, size_t len);
@@ -213,11 +215,17 @@ co_err co_store_case_put_doc(co_store *s, const co_case *c, const char *doc) CO_
 co_err co_store_case_get(co_store *s, int64_t id, const char *number, co_case *out) CO_MUST_CHECK;
 /* Every case in id order (start-up load of the projection). */
 co_err co_store_cases_each(co_store *s, co_case_cb cb, void *ctx) CO_MUST_CHECK;
+/* Every case in id order without its texts (description, address, caller,
+ * photos, coordinates): the columns the projection needs, read fast. */
+co_err co_store_cases_each_light(co_store *s, co_case_cb cb, void *ctx) CO_MUST_CHECK;
 /* Cases matching q, newest first, at most q->limit. */
 co_err co_store_cases_query(co_store *s, const co_case_query *q, co_case_cb cb, void *ctx)
     CO_MUST_CHECK;
 /* The events of one case in order. */
 co_err co_store_events_of(co_store *s, int64_t case_id, co_event_cb cb, void *ctx) CO_MUST_CHECK;
+/* Every event in sequence order, for start-up replays of what case rows do
+ * not hold. Register events carry only {"step_due"} of their case. */
+co_err co_store_events_each(co_store *s, co_event_cb cb, void *ctx) CO_MUST_CHECK;
 /* Highest case id and event sequence (0 when empty). */
 co_err co_store_case_max_id(co_store *s, int64_t *id, int64_t *seq) CO_MUST_CHECK;
 /* Highest daily sequence among case numbers starting with prefix (YYYYMMDD). */

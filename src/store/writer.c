@@ -241,9 +241,7 @@ co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_w
     memcpy(cmd->ev.data_text, "{\"case\":", 8);
     memcpy(cmd->ev.data_text + 8, cmd->doc, n);
     memcpy(cmd->ev.data_text + 8 + n, "}", 2);
-    json_decref(cmd->ev.data);
-    cmd->ev.data = NULL;
-    return CO_OK;
+    return CO_OK; /* ev.data stays for the committed hook (projection, live feed) */
 }
 
 void co_writer_cmd_clear(co_write_cmd *cmd)

@@ -1,0 +1,286 @@
+// map.mjs — maps drawn from the city's own area GeoJSON with ECharts:
+// registerMap + a geo component, a map series for colouring regions, and
+// scatter series for pins and points. No tiles, no network beyond cityops.
+// Clicking the map gives lon/lat (chart.convertFromPixel); clicking a region
+// gives its area code (features are matched on properties.code).
+
+import * as echarts from '/vendor/echarts.esm.min.mjs';
+import { h } from './dom.mjs';
+
+export { echarts };
+
+const geoCache = new Map();
+
+/* Fetches and registers the areas of one level (below `within`); returns
+ * {mapName, names: Map(code → name), features}. */
+export async function loadAreas(level, within) {
+  const key = `${level}:${within || ''}`;
+  if (!geoCache.has(key)) {
+    const p = (async () => {
+      const u = new URLSearchParams({ level });
+      if (within) u.set('within', within);
+      const res = await fetch('/api/v1/areas.geojson?' + u, { credentials: 'same-origin' });
+      if (!res.ok) throw new Error(`areas.geojson ${res.status}`);
+      const gj = await res.json();
+      const mapName = 'co-' + key;
+      echarts.registerMap(mapName, gj);
+      const names = new Map();
+      for (const f of gj.features) names.set(f.properties.code, f.properties.name);
+      return { mapName, names, count: gj.features.length, bbox: bboxOf(gj) };
+    })();
+    p.catch(() => geoCache.delete(key));
+    geoCache.set(key, p);
+  }
+  return geoCache.get(key);
+}
+
+function bboxOf(gj) {
+  let minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+  const visit = (c) => {
+    if (typeof c[0] === 'number') {
+      if (c[0] < minx) minx = c[0];
+      if (c[0] > maxx) maxx = c[0];
+      if (c[1] < miny) miny = c[1];
+      if (c[1] > maxy) maxy = c[1];
+    } else for (const x of c) visit(x);
+  };
+  for (const f of gj.features) if (f.geometry) visit(f.geometry.coordinates);
+  return [minx, miny, maxx, maxy];
+}
+
+const THEMES = {
+  light: {
+    area: '#eef3fa', border: '#8aa4c8', hover: '#d6e4f7', label: '#334', pin: '#d9342b',
+    point: '#1f5fbf', ramp: ['#e8f0fb', '#9ec1ea', '#4a86cf', '#1f4f9a', '#0e2a5c'], text: '#223',
+  },
+  dark: {
+    area: '#0f2742', border: '#2f6fb0', hover: '#1d4f86', label: '#cfe3ff', pin: '#ff5a4e',
+    point: '#43e0ff', ramp: ['#0f2d4d', '#14527a', '#1f8fb3', '#f2b134', '#ff5a3c'], text: '#e8f1ff',
+  },
+};
+
+export class AreaMap {
+  /* opts: {theme, onPick(lon, lat), onRegion(code, name), labels, roam, ariaLabel} */
+  constructor(el, opts = {}) {
+    this.el = el;
+    this.opts = opts;
+    this.theme = THEMES[opts.theme || 'light'];
+    this.chart = echarts.init(el, null, { renderer: 'canvas' });
+    this.level = null;
+    this.within = null;
+    this.names = new Map();
+    this.values = null;
+    this.pin = null;
+    this.points = [];
+    this.pulses = [];
+    el.setAttribute('role', 'img');
+    if (opts.ariaLabel) el.setAttribute('aria-label', opts.ariaLabel);
+    this.chart.getZr().on('click', (e) => {
+      if (!this.opts.onPick || !this.mapName) return;
+      const p = this.chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+      if (p && isFinite(p[0]) && isFinite(p[1])) this.opts.onPick(p[0], p[1]);
+    });
+    this.chart.on('click', (p) => {
+      if (!this.opts.onRegion) return;
+      if (p.componentType === 'geo' || p.seriesType === 'map') {
+        if (this.names.has(p.name)) this.opts.onRegion(p.name, this.names.get(p.name));
+      }
+    });
+    this._ro = new ResizeObserver(() => this.chart.resize());
+    this._ro.observe(el);
+  }
+
+  async show(level, within) {
+    const g = await loadAreas(level, within);
+    this.level = level;
+    this.within = within || null;
+    this.mapName = g.mapName;
+    this.names = g.names;
+    this.bbox = g.bbox;
+    this.values = null;
+    this.render();
+    return g;
+  }
+
+  setPin(lon, lat) {
+    this.pin = isFinite(lon) && isFinite(lat) ? [lon, lat] : null;
+    this.render();
+  }
+
+  /* values: Map or object code → number; fmt(code, value) → tooltip lines */
+  setValues(values, { max, unit = '', fmt } = {}) {
+    this.values = values instanceof Map ? values : new Map(Object.entries(values || {}));
+    this.valueMax = max;
+    this.valueUnit = unit;
+    this.valueFmt = fmt;
+    this.render();
+  }
+
+  setPoints(points) {
+    this.points = points || [];
+    this.render();
+  }
+
+  /* A short-lived ripple at a point (the live feed). */
+  pulse(lon, lat, ms = 6000) {
+    if (!isFinite(lon) || !isFinite(lat)) return;
+    const p = { value: [lon, lat], until: Date.now() + ms };
+    this.pulses.push(p);
+    this.render();
+    setTimeout(() => {
+      this.pulses = this.pulses.filter((x) => x.until > Date.now());
+      this.render();
+    }, ms + 50);
+  }
+
+  /* Fits the view to a lon/lat box (zooming into the map). */
+  focus(bbox) {
+    this.focusBox = bbox || null;
+    this.render();
+  }
+
+  render() {
+    if (!this.mapName) return;
+    const T = this.theme;
+    const showLabels = this.opts.labels !== false && this.level !== 'grid' && this.names.size <= 40;
+    const names = this.names;
+    const values = this.values;
+    const geo = {
+      map: this.mapName,
+      nameProperty: 'code',
+      roam: this.opts.roam !== false,
+      scaleLimit: { min: 0.8, max: 40 },
+      layoutCenter: ['50%', '50%'],
+      layoutSize: '96%',
+      selectedMode: false,
+      itemStyle: { areaColor: T.area, borderColor: T.border, borderWidth: 1 },
+      emphasis: {
+        itemStyle: { areaColor: T.hover },
+        label: { show: true, color: T.text, formatter: (p) => names.get(p.name) || p.name },
+      },
+      label: {
+        show: showLabels,
+        color: T.label,
+        fontSize: this.opts.labelSize || 11,
+        formatter: (p) => names.get(p.name) || p.name,
+      },
+      tooltip: { show: true },
+    };
+    if (this.focusBox) {
+      geo.boundingCoords = [[this.focusBox[0], this.focusBox[3]], [this.focusBox[2], this.focusBox[1]]];
+    }
+    const series = [];
+    let visualMap;
+    if (values) {
+      const data = [];
+      let max = 0;
+      for (const code of names.keys()) {
+        const v = values.get(code) || 0;
+        if (v > max) max = v;
+        data.push({ name: code, value: v });
+      }
+      series.push({ type: 'map', geoIndex: 0, data, name: 'density' });
+      visualMap = {
+        type: 'continuous',
+        min: 0,
+        max: this.valueMax || max || 1,
+        calculable: false,
+        seriesIndex: 0,
+        orient: 'vertical',
+        left: 12,
+        bottom: 12,
+        itemHeight: 110,
+        itemWidth: 12,
+        text: [this.opts.highText || '高', this.opts.lowText || '低'],
+        textStyle: { color: T.text },
+        inRange: { color: T.ramp },
+      };
+    }
+    if (this.points.length) {
+      series.push({
+        type: 'scatter',
+        coordinateSystem: 'geo',
+        geoIndex: 0,
+        name: 'points',
+        data: this.points.map((p) => ({ value: [p.lon, p.lat], name: p.name, itemStyle: p.color ? { color: p.color } : undefined })),
+        symbolSize: this.opts.pointSize || 8,
+        itemStyle: { color: T.point, borderColor: '#fff', borderWidth: 1 },
+        z: 3,
+      });
+    }
+    if (this.pulses.length) {
+      series.push({
+        type: 'effectScatter',
+        coordinateSystem: 'geo',
+        geoIndex: 0,
+        name: 'live',
+        data: this.pulses.map((p) => ({ value: p.value })),
+        symbolSize: 14,
+        rippleEffect: { scale: 5, brushType: 'stroke', period: 2 },
+        itemStyle: { color: T.pin },
+        z: 4,
+        silent: true,
+      });
+    }
+    if (this.pin) {
+      series.push({
+        type: 'scatter',
+        coordinateSystem: 'geo',
+        geoIndex: 0,
+        name: 'pin',
+        data: [{ value: this.pin }],
+        symbol: 'pin',
+        symbolSize: 34,
+        symbolOffset: [0, '-40%'],
+        itemStyle: { color: T.pin, borderColor: '#fff', borderWidth: 1.5 },
+        z: 5,
+        silent: true,
+      });
+    }
+    const self = this;
+    this.chart.setOption(
+      {
+        backgroundColor: 'transparent',
+        animation: false,
+        tooltip: {
+          trigger: 'item',
+          confine: true,
+          backgroundColor: this.opts.theme === 'dark' ? 'rgba(8,22,40,0.92)' : '#fff',
+          borderColor: T.border,
+          textStyle: { color: T.text },
+          formatter(p) {
+            if (p.seriesName === 'points') return h('div', null, p.name || '');
+            const code = p.name;
+            const nm = names.get(code);
+            if (!nm) return '';
+            const lines = [h('strong', null, nm)];
+            if (values && self.valueFmt) {
+              for (const line of self.valueFmt(code, values.get(code) || 0)) lines.push(h('div', null, line));
+            }
+            return h('div', null, lines);
+          },
+        },
+        geo,
+        visualMap,
+        series,
+      },
+      { notMerge: true },
+    );
+  }
+
+  resize() {
+    this.chart.resize();
+  }
+
+  dispose() {
+    this._ro.disconnect();
+    this.chart.dispose();
+  }
+}
+
+/* Next level down. */
+export const CHILD = { city: 'district', district: 'street', street: 'community', community: 'grid' };
+export function levelOfCode(code) {
+  if (!code) return 'city';
+  return { 6: 'district', 9: 'street', 12: 'community', 15: 'grid' }[code.length] || 'city';
+}
