@@ -46,6 +46,11 @@ static const co_route routes[] = {
     {CO_POST, "/api/v1/routing-rules", co_api_rule_create, ADMIN},
     {CO_DELETE, "/api/v1/routing-rules/{id}", co_api_rule_delete, ADMIN},
     {CO_GET, "/api/v1/calendar", co_api_calendar_get, ANY_USER},
+    /* administration */
+    {CO_GET, "/api/v1/users", co_api_users_list, ADMIN},
+    {CO_POST, "/api/v1/users", co_api_user_put, ADMIN},
+    {CO_POST, "/api/v1/users/{name}/revoke", co_api_user_revoke, ADMIN},
+    {CO_GET, "/api/v1/audit", co_api_audit, ADMIN},
     {CO_PUT, "/api/v1/calendar/days/{date}", co_api_calendar_put, ADMIN},
     /* web pages and assets */
     {CO_GET, "/", co_api_page, 0},

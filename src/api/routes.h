@@ -37,6 +37,11 @@ void co_api_rule_delete(co_req *r);
 void co_api_calendar_get(co_req *r);
 void co_api_calendar_put(co_req *r);
 void co_api_workflow(co_req *r);
+/* users.c */
+void co_api_users_list(co_req *r);
+void co_api_user_put(co_req *r);
+void co_api_user_revoke(co_req *r);
+void co_api_audit(co_req *r);
 /* views.c */
 void co_api_live(co_req *r);
 /* geocode.c */

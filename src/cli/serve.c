@@ -9,6 +9,14 @@
 #include "lib/log.h"
 #include "lib/strparse.h"
 
+/* At shutdown: commit and answer every write already accepted. */
+static void drain_writes(void *arg)
+{
+    co_app *app = arg;
+    co_writer_drain(app->writer);
+    co_log_info("msg=\"writes drained\"");
+}
+
 co_err co_cli_serve_dir(const char *dir, const co_server_config *cfg)
 {
     co_app *app = NULL;
@@ -17,7 +25,10 @@ co_err co_cli_serve_dir(const char *dir, const co_server_config *cfg)
         co_log_error("msg=\"cannot open data directory\" dir=%s err=\"%s\"", dir, co_err_str(rc));
         return rc;
     }
-    rc = co_server_run(cfg, co_app_handle, app, NULL, co_app_thread_done);
+    co_server_config run_cfg = *cfg;
+    run_cfg.drain = drain_writes;
+    run_cfg.drain_arg = app;
+    rc = co_server_run(&run_cfg, co_app_handle, app, NULL, co_app_thread_done);
     co_app_close(app);
     co_log_info("msg=\"stopped\"");
     return rc;

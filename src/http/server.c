@@ -26,6 +26,7 @@ typedef struct worker {
     struct event_base *base;
     struct evhttp *http;
     struct evconnlistener *listener;
+    struct event *pause_ev;
     struct event *stop_ev;
     const co_server_config *cfg;
     co_server_handler handler;
@@ -45,7 +46,7 @@ void co_server_config_default(co_server_config *cfg)
     cfg->max_header = 16 * 1024;
     cfg->max_body = 16u << 20;
     cfg->timeout_s = 30;
-    cfg->grace_ms = 2000;
+    cfg->grace_ms = 1000;
 }
 
 co_err co_server_parse_listen(const char *s, co_server_config *cfg)
@@ -67,6 +68,15 @@ co_err co_server_parse_listen(const char *s, co_server_config *cfg)
     snprintf(cfg->host, sizeof cfg->host, "%s", host);
     cfg->port = (int)port;
     return CO_OK;
+}
+
+static void on_pause(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    worker *w = arg;
+    if (w->listener)
+        evconnlistener_disable(w->listener);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -110,7 +120,8 @@ static co_err worker_setup(worker *w)
     if (!evhttp_bind_listener(w->http, w->listener))
         return CO_EIO;
     w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
-    return w->stop_ev ? CO_OK : CO_EIO;
+    w->pause_ev = event_new(w->base, -1, 0, on_pause, w);
+    return w->stop_ev && w->pause_ev ? CO_OK : CO_EIO;
 }
 
 static void *worker_main(void *arg)
@@ -131,6 +142,8 @@ static void worker_free(worker *w)
 {
     if (w->stop_ev)
         event_free(w->stop_ev);
+    if (w->pause_ev)
+        event_free(w->pause_ev);
     if (w->http)
         evhttp_free(w->http); /* also frees the bound listener */
     if (w->base)
@@ -188,9 +201,17 @@ co_err co_server_run(const co_server_config *cfg, co_server_handler handler, voi
     event_base_dispatch(main_base);
 stop:
     for (int i = 0; i < started; i++)
+        event_active(workers[i].pause_ev, EV_READ, 0);
+    if (started && cfg->drain)
+        cfg->drain(cfg->drain_arg);
+    for (int i = 0; i < started; i++)
         event_active(workers[i].stop_ev, EV_READ, 0);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i].thread, NULL);
+    /* writes accepted during the grace period complete before the loops are
+     * freed (their replies are lost, their commits are not) */
+    if (started && cfg->drain)
+        cfg->drain(cfg->drain_arg);
     for (int i = 0; i < n; i++)
         worker_free(&workers[i]);
     event_free(sigint);

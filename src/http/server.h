@@ -21,6 +21,11 @@ typedef struct co_server_config {
     size_t max_body;       /* bytes of request body (hard cap; routes may use less) */
     int timeout_s;         /* idle keep-alive and slow-request timeout */
     int grace_ms;          /* how long in-flight requests may take at shutdown */
+    /* Called on the main thread at shutdown after the listeners stopped and
+     * before the loops end: the application finishes its queued work here
+     * (e.g. the writer commits and answers what it holds). May be NULL. */
+    void (*drain)(void *arg);
+    void *drain_arg;
 } co_server_config;
 
 typedef void (*co_server_handler)(struct evhttp_request *req, void *arg);

@@ -674,17 +674,19 @@ static int cmp_ent(const void *x, const void *y)
  * the first `top` rows in that order. */
 static void sort_rows(const co_stats_query *q, co_stats_result *r)
 {
-    int m = q->sort;
-    if (m == CO_STATS_SORT_DEFAULT) /* series and heat maps in key order */
-        m = is_time_group(q->group) || q->group == CO_STATS_GRID ? CO_STATS_SORT_KEY : CO_SM_COUNT;
-    if (m < CO_STATS_SORT_KEY || m >= CO_SM_COUNT_METRICS)
+    int m = q->sort - 1; /* a metric, or CO_STATS_SORT_KEY - 1 for the key */
+    if (q->sort == CO_STATS_SORT_DEFAULT) /* series and heat maps in key order */
+        m = is_time_group(q->group) || q->group == CO_STATS_GRID ? -1 : CO_SM_COUNT;
+    else if (q->sort == CO_STATS_SORT_KEY)
+        m = -1;
+    if (m >= CO_SM_COUNT_METRICS)
         m = CO_SM_COUNT;
     size_t n = r->nrows, keep = q->top && n > q->top ? q->top : n;
     /* area ordinals follow code order and time buckets follow time, so the
      * build order is already key order; interned ids (category, department)
      * are in arrival order and need the string compare */
     sort_by_index = q->group != CO_STATS_CATEGORY && q->group != CO_STATS_DEPT;
-    if (m == CO_STATS_SORT_KEY && sort_by_index) {
+    if (m < 0 && sort_by_index) {
         r->nrows = keep;
         return;
     }

@@ -60,8 +60,12 @@ typedef enum co_stats_overdue {
     CO_STATS_OD_EVER  /* late: ever overdue or overdue now */
 } co_stats_overdue;
 
-#define CO_STATS_SORT_DEFAULT (-2) /* time groups by key, others by count desc */
+/* Sort order: 0 (the default: series and heat maps by key, the rest by
+ * count, descending), CO_STATS_SORT_KEY, or CO_STATS_SORT_BY(metric)
+ * (descending, undefined values last). Ties go by key. */
+#define CO_STATS_SORT_DEFAULT 0
 #define CO_STATS_SORT_KEY (-1)
+#define CO_STATS_SORT_BY(m) ((int)(m) + 1)
 
 typedef struct co_stats_query {
     co_stats_group group;
@@ -74,7 +78,7 @@ typedef struct co_stats_query {
     unsigned channels;      /* mask of 1u << co_channel; 0 = any */
     co_stats_overdue overdue;
     unsigned metrics;       /* mask of 1u << co_stats_metric; 0 = all */
-    int sort;               /* CO_STATS_SORT_* or a co_stats_metric (descending) */
+    int sort;               /* CO_STATS_SORT_DEFAULT, _KEY or _BY(metric) */
     size_t top;             /* keep the first `top` rows after sorting; 0 = all */
     int fill;               /* time groups: also emit empty buckets in the range */
     int threads;            /* 1 (default) or more to split the scan */

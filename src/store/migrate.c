@@ -54,6 +54,28 @@ static const char *const migrations[] = {
     " area TEXT NOT NULL DEFAULT '', dept TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE calendar_days(day INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
     " name TEXT NOT NULL);",
+    /* 3: Open311 — API keys (hashed, never the key), what each request brought
+     * that a case has no field for (and the token it was issued), updates
+     * clients push (FixMyStreet), and events by time for the update feed */
+    "CREATE TABLE api_keys(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " key_hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created INTEGER NOT NULL,"
+    " created_by TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+    " rate REAL NOT NULL DEFAULT 0, burst INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE open311_requests(token TEXT PRIMARY KEY, number TEXT NOT NULL,"
+    " key_id INTEGER NOT NULL, created INTEGER NOT NULL, description TEXT NOT NULL,"
+    " attributes TEXT NOT NULL, media_url TEXT NOT NULL, email TEXT NOT NULL,"
+    " first_name TEXT NOT NULL, last_name TEXT NOT NULL, phone TEXT NOT NULL,"
+    " device_id TEXT NOT NULL, account_id TEXT NOT NULL, address_id TEXT NOT NULL);"
+    "CREATE INDEX open311_requests_number ON open311_requests(number);"
+    "CREATE TABLE open311_updates(id INTEGER PRIMARY KEY, key_id INTEGER NOT NULL,"
+    " update_id TEXT NOT NULL, number TEXT NOT NULL, status TEXT NOT NULL,"
+    " description TEXT NOT NULL, updated INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " media_url TEXT NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,"
+    " email TEXT NOT NULL, phone TEXT NOT NULL, external_status_code TEXT NOT NULL,"
+    " UNIQUE(key_id, update_id));"
+    "CREATE INDEX open311_updates_number ON open311_updates(number, id);"
+    "CREATE INDEX events_ts ON events(ts);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('apikey_salt', lower(hex(randomblob(16))));",
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

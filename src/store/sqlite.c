@@ -609,6 +609,27 @@ static co_err sq_audit_add(void *vimpl, int64_t ts, const char *actor, const cha
     return rc;
 }
 
+static co_err sq_audit_each(void *vimpl, int64_t before_id, int limit, co_audit_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    co_err rc = co_sqlite_prepare(co_sqlite_conn(vimpl),
+                                  "SELECT id,ts,actor,action,detail FROM audit "
+                                  "WHERE (?1=0 OR id<?1) ORDER BY id DESC LIMIT ?2",
+                                  &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, before_id);
+    sqlite3_bind_int(st, 2, limit);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        co_audit_rec a = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                          coltext(st, 2), coltext(st, 3), coltext(st, 4)};
+        if (cb(ctx, &a))
+            break;
+    }
+    sqlite3_finalize(st);
+    return CO_OK;
+}
+
 const co_store_backend co_store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -629,6 +650,7 @@ const co_store_backend co_store_sqlite = {
     .dept_put = sq_dept_put,
     .depts_each = sq_depts_each,
     .audit_add = sq_audit_add,
+    .audit_each = sq_audit_each,
     .event_append = co_sqlite_event_append,
     .case_put = co_sqlite_case_put,
     .case_get = co_sqlite_case_get,
@@ -651,4 +673,13 @@ const co_store_backend co_store_sqlite = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .apikey_put = co_sqlite_apikey_put,
+    .apikey_find = co_sqlite_apikey_find,
+    .apikeys_each = co_sqlite_apikeys_each,
+    .apikey_revoke = co_sqlite_apikey_revoke,
+    .open311_request_put = co_sqlite_open311_request_put,
+    .open311_requests_find = co_sqlite_open311_requests_find,
+    .open311_update_put = co_sqlite_open311_update_put,
+    .open311_updates_of = co_sqlite_open311_updates_of,
+    .events_brief = co_sqlite_events_brief,
 };

@@ -47,6 +47,31 @@ co_err co_sqlite_calday_put(void *impl, int64_t day, int kind, const char *name)
 co_err co_sqlite_caldays_each(void *impl, int (*cb)(void *, int64_t, int, const char *),
                               void *ctx);
 
+/* sqlite_apikeys.c — Open311: API keys, request extras, client updates,
+ * events by time */
+struct co_apikey_rec;
+struct co_open311_request_rec;
+struct co_open311_update_rec;
+struct co_event_brief;
+co_err co_sqlite_apikey_put(void *impl, const struct co_apikey_rec *k, int64_t *id_out);
+co_err co_sqlite_apikey_find(void *impl, const char *key_hash,
+                             int (*cb)(void *, const struct co_apikey_rec *), void *ctx);
+co_err co_sqlite_apikeys_each(void *impl, int (*cb)(void *, const struct co_apikey_rec *),
+                              void *ctx);
+co_err co_sqlite_apikey_revoke(void *impl, int64_t id);
+co_err co_sqlite_open311_request_put(void *impl, const struct co_open311_request_rec *r);
+co_err co_sqlite_open311_requests_find(void *impl, const char *token, const char *numbers,
+                                       int (*cb)(void *, const struct co_open311_request_rec *),
+                                       void *ctx);
+co_err co_sqlite_open311_update_put(void *impl, const struct co_open311_update_rec *u,
+                                    int64_t *id_out);
+co_err co_sqlite_open311_updates_of(void *impl, const char *number,
+                                    int (*cb)(void *, const struct co_open311_update_rec *),
+                                    void *ctx);
+co_err co_sqlite_events_brief(void *impl, const char *case_ids, int64_t from, int64_t to,
+                              int limit, int offset,
+                              int (*cb)(void *, const struct co_event_brief *), void *ctx);
+
 /* Applies pending migrations in one transaction each. */
 co_err co_sqlite_migrate(sqlite3 *db);
 int co_sqlite_user_version(sqlite3 *db);

@@ -224,6 +224,61 @@ co_err co_store_caldays_each(co_store *s, co_calday_cb cb, void *ctx)
     return s->be->caldays_each(s->impl, cb, ctx);
 }
 
+co_err co_store_audit_each(co_store *s, int64_t before_id, int limit, co_audit_cb cb, void *ctx)
+{
+    return s->be->audit_each(s->impl, before_id, limit, cb, ctx);
+}
+
 co_err co_store_begin(co_store *s) { return s->be->begin(s->impl); }
 co_err co_store_commit(co_store *s) { return s->be->commit(s->impl); }
 co_err co_store_rollback(co_store *s) { return s->be->rollback(s->impl); }
+
+/* ---- Open311 (sqlite_apikeys.c) ---- */
+
+co_err co_store_apikey_put(co_store *s, const co_apikey_rec *k, int64_t *id_out)
+{
+    return s->be->apikey_put(s->impl, k, id_out);
+}
+
+co_err co_store_apikey_find(co_store *s, const char *key_hash, co_apikey_cb cb, void *ctx)
+{
+    return s->be->apikey_find(s->impl, key_hash, cb, ctx);
+}
+
+co_err co_store_apikeys_each(co_store *s, co_apikey_cb cb, void *ctx)
+{
+    return s->be->apikeys_each(s->impl, cb, ctx);
+}
+
+co_err co_store_apikey_revoke(co_store *s, int64_t id)
+{
+    return s->be->apikey_revoke(s->impl, id);
+}
+
+co_err co_store_open311_request_put(co_store *s, const co_open311_request_rec *r)
+{
+    return s->be->open311_request_put(s->impl, r);
+}
+
+co_err co_store_open311_requests_find(co_store *s, const char *token, const char *numbers,
+                                      co_open311_request_cb cb, void *ctx)
+{
+    return s->be->open311_requests_find(s->impl, token, numbers, cb, ctx);
+}
+
+co_err co_store_open311_update_put(co_store *s, const co_open311_update_rec *u, int64_t *id_out)
+{
+    return s->be->open311_update_put(s->impl, u, id_out);
+}
+
+co_err co_store_open311_updates_of(co_store *s, const char *number, co_open311_update_cb cb,
+                                   void *ctx)
+{
+    return s->be->open311_updates_of(s->impl, number, cb, ctx);
+}
+
+co_err co_store_events_brief(co_store *s, const char *case_ids, int64_t from, int64_t to,
+                             int limit, int offset, co_event_brief_cb cb, void *ctx)
+{
+    return s->be->events_brief(s->impl, case_ids, from, to, limit, offset, cb, ctx);
+}

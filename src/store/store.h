@@ -106,7 +106,18 @@ typedef struct co_case_query {
     int pending_role;         /* >= 0: only cases where this role has an action to take */
     int64_t before_id;        /* cursor: only ids < before_id (0 = from the newest) */
     int limit;                /* 1..500 */
+    int64_t updated_from, updated_to; /* last change in [from, to), 0 = open-ended */
+    const char *categories;   /* JSON array of packed categories "[10101,20102]", NULL = any */
+    const double *bbox;       /* {min lon, min lat, max lon, max lat} (WGS84), NULL = any */
+    int offset;               /* skip this many matches first (pages), 0 = none */
 } co_case_query;
+
+/* ---- audit log ---- */
+typedef struct co_audit_rec {
+    int64_t id, ts;
+    const char *actor, *action, *detail;
+} co_audit_rec;
+typedef int (*co_audit_cb)(void *ctx, const co_audit_rec *a);
 
 /* ---- configuration: taxonomy versions, routing rules, calendar days ---- */
 typedef struct co_rule_rec {
@@ -118,6 +129,57 @@ typedef struct co_rule_rec {
 } co_rule_rec;
 typedef int (*co_rule_cb)(void *ctx, const co_rule_rec *r);
 typedef int (*co_calday_cb)(void *ctx, int64_t day, int kind, const char *name);
+
+/* ---- Open311: API keys, requests taken through Open311, client updates ---- */
+typedef struct co_apikey_rec {
+    int64_t id;
+    const char *name;         /* the client, unique */
+    const char *key_hash;     /* keyed hash of the key (hex); the key is never stored */
+    const char *prefix;       /* its first characters, to recognise it in lists */
+    int64_t created;
+    const char *created_by;
+    int revoked;
+    double rate;              /* requests per second, 0 = the installation's default */
+    int burst;                /* bucket size, 0 = the installation's default */
+} co_apikey_rec;
+typedef int (*co_apikey_cb)(void *ctx, const co_apikey_rec *k);
+
+/* What an Open311 POST brought that a case has no field for. */
+typedef struct co_open311_request_rec {
+    const char *token;        /* issued for the request, unique */
+    const char *number;       /* the case number (= service_request_id) */
+    int64_t key_id;
+    int64_t created;
+    const char *description;  /* as sent (the case holds at most CO_TEXT_MAX bytes) */
+    const char *attributes;   /* JSON object text {code: value | [values]} */
+    const char *media_url, *email, *first_name, *last_name, *phone, *device_id, *account_id,
+        *address_id;
+} co_open311_request_rec;
+typedef int (*co_open311_request_cb)(void *ctx, const co_open311_request_rec *r);
+
+/* An update a client pushed (FixMyStreet's POST servicerequestupdates). */
+typedef struct co_open311_update_rec {
+    int64_t id;
+    int64_t key_id;
+    const char *update_id;    /* the client's id, unique per key */
+    const char *number;
+    const char *status;
+    const char *description;
+    int64_t updated;          /* when the client says it happened */
+    int64_t created;
+    const char *media_url, *first_name, *last_name, *email, *phone, *external_status_code;
+} co_open311_update_rec;
+typedef int (*co_open311_update_cb)(void *ctx, const co_open311_update_rec *u);
+
+/* An event without its data, but with its case number and note. */
+typedef struct co_event_brief {
+    int64_t seq, case_id, ts;
+    const char *number;
+    const char *action, *role;
+    co_state from, to;
+    const char *note;         /* data.note, "" when none */
+} co_event_brief;
+typedef int (*co_event_brief_cb)(void *ctx, const co_event_brief *e);
 
 /* ---- the back-end table ---- */
 typedef struct co_store_backend {
@@ -142,6 +204,7 @@ typedef struct co_store_backend {
     co_err (*depts_each)(void *impl, co_dept_cb cb, void *ctx);
     co_err (*audit_add)(void *impl, int64_t ts, const char *actor, const char *action,
                         const char *detail);
+    co_err (*audit_each)(void *impl, int64_t before_id, int limit, co_audit_cb cb, void *ctx);
     co_err (*event_append)(void *impl, co_event *ev);           /* sets ev->seq */
     co_err (*case_put)(void *impl, const co_case *c, const char *doc);
     co_err (*case_get)(void *impl, int64_t id, const char *number, co_case *out);
@@ -164,6 +227,19 @@ typedef struct co_store_backend {
     co_err (*begin)(void *impl);
     co_err (*commit)(void *impl);
     co_err (*rollback)(void *impl);
+    /* Open311 (sqlite_apikeys.c) */
+    co_err (*apikey_put)(void *impl, const co_apikey_rec *k, int64_t *id_out);
+    co_err (*apikey_find)(void *impl, const char *key_hash, co_apikey_cb cb, void *ctx);
+    co_err (*apikeys_each)(void *impl, co_apikey_cb cb, void *ctx);
+    co_err (*apikey_revoke)(void *impl, int64_t id);
+    co_err (*open311_request_put)(void *impl, const co_open311_request_rec *r);
+    co_err (*open311_requests_find)(void *impl, const char *token, const char *numbers,
+                                    co_open311_request_cb cb, void *ctx);
+    co_err (*open311_update_put)(void *impl, const co_open311_update_rec *u, int64_t *id_out);
+    co_err (*open311_updates_of)(void *impl, const char *number, co_open311_update_cb cb,
+                                 void *ctx);
+    co_err (*events_brief)(void *impl, const char *case_ids, int64_t from, int64_t to,
+                           int limit, int offset, co_event_brief_cb cb, void *ctx);
 } co_store_backend;
 
 extern const co_store_backend co_store_sqlite;
@@ -203,6 +279,9 @@ co_err co_store_dept_put(co_store *s, const co_dept_rec *d) CO_MUST_CHECK;
 co_err co_store_depts_each(co_store *s, co_dept_cb cb, void *ctx) CO_MUST_CHECK;
 
 co_err co_store_audit(co_store *s, const char *actor, const char *action, const char *detail)
+    CO_MUST_CHECK;
+/* Audit entries newest first (before_id 0 = from the newest), at most limit. */
+co_err co_store_audit_each(co_store *s, int64_t before_id, int limit, co_audit_cb cb, void *ctx)
     CO_MUST_CHECK;
 
 /* Appends an event (assigning ev->seq) and writes the case row it produced.
@@ -247,6 +326,34 @@ co_err co_store_rules_each(co_store *s, co_rule_cb cb, void *ctx) CO_MUST_CHECK;
 /* Admin calendar overrides (kind 0 removes the override). */
 co_err co_store_calday_put(co_store *s, int64_t day, int kind, const char *name) CO_MUST_CHECK;
 co_err co_store_caldays_each(co_store *s, co_calday_cb cb, void *ctx) CO_MUST_CHECK;
+
+/* Open311 API keys. put inserts (CO_EEXIST when the name or the key is
+ * taken); find calls cb once for the key with this hash (CO_ENOTFOUND when
+ * none, revoked or not); revoke marks it (CO_ENOTFOUND when no such id). */
+co_err co_store_apikey_put(co_store *s, const co_apikey_rec *k, int64_t *id_out) CO_MUST_CHECK;
+co_err co_store_apikey_find(co_store *s, const char *key_hash, co_apikey_cb cb, void *ctx)
+    CO_MUST_CHECK;
+co_err co_store_apikeys_each(co_store *s, co_apikey_cb cb, void *ctx) CO_MUST_CHECK;
+co_err co_store_apikey_revoke(co_store *s, int64_t id) CO_MUST_CHECK;
+/* Open311 request extras: put inserts (CO_EEXIST for a used token); find
+ * calls cb for the request with this token, or (token NULL) for each request
+ * whose number is in numbers, a JSON array of strings. */
+co_err co_store_open311_request_put(co_store *s, const co_open311_request_rec *r) CO_MUST_CHECK;
+co_err co_store_open311_requests_find(co_store *s, const char *token, const char *numbers,
+                                      co_open311_request_cb cb, void *ctx) CO_MUST_CHECK;
+/* Client updates: put inserts (CO_EEXIST when the key already sent this
+ * update_id); updates_of lists those of one case in arrival order. */
+co_err co_store_open311_update_put(co_store *s, const co_open311_update_rec *u, int64_t *id_out)
+    CO_MUST_CHECK;
+co_err co_store_open311_updates_of(co_store *s, const char *number, co_open311_update_cb cb,
+                                   void *ctx) CO_MUST_CHECK;
+/* Events without their data. With case_ids (a JSON array of case ids): every
+ * event of those cases but the register ones, by case then sequence. Without:
+ * the events with ts in [from, to) but the register ones, by time, skipping
+ * offset and stopping after limit (1..1000). */
+co_err co_store_events_brief(co_store *s, const char *case_ids, int64_t from, int64_t to,
+                             int limit, int offset, co_event_brief_cb cb, void *ctx)
+    CO_MUST_CHECK;
 
 /* Explicit transactions on the calling thread's connection (bulk loads). */
 co_err co_store_begin(co_store *s) CO_MUST_CHECK;

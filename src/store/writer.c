@@ -17,6 +17,8 @@ struct co_writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t idle;      /* signalled when the queue is empty and no batch runs */
+    int busy;
     co_write_cmd *head, *tail;
     int stopping;
     pthread_mutex_t idlock;   /* guards next_id and the number counter */
@@ -168,9 +170,13 @@ static void *writer_main(void *arg)
         if (!w->head)
             w->tail = NULL;
         last->next = NULL;
+        w->busy = 1;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch);
         pthread_mutex_lock(&w->lock);
+        w->busy = 0;
+        if (!w->head)
+            pthread_cond_broadcast(&w->idle);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -192,6 +198,7 @@ co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **o
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->idlock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->idle, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         co_free(w);
         return CO_EIO;
@@ -212,7 +219,16 @@ void co_writer_stop(co_writer *w)
     pthread_mutex_destroy(&w->lock);
     pthread_mutex_destroy(&w->idlock);
     pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->idle);
     co_free(w);
+}
+
+void co_writer_drain(co_writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->head || w->busy)
+        pthread_cond_wait(&w->idle, &w->lock);
+    pthread_mutex_unlock(&w->lock);
 }
 
 co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_wf_actor *who,

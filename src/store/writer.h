@@ -62,6 +62,8 @@ typedef struct co_writer co_writer;
 co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **out) CO_MUST_CHECK;
 /* Drains the queue, then stops the thread. */
 void co_writer_stop(co_writer *w);
+/* Waits until every queued command has been committed and completed. */
+void co_writer_drain(co_writer *w);
 /* Queues a command; done() will be called exactly once. */
 void co_writer_submit(co_writer *w, co_write_cmd *cmd);
 /* Prepares a REGISTER command on the calling thread (any thread): reserves

@@ -394,7 +394,7 @@ static void test_top_and_sort(void **state)
     assert_int_equal(r.totals.count, NCASES);
     co_stats_result_free(&r);
 
-    q.sort = CO_SM_ONTIME_RATE;
+    q.sort = CO_STATS_SORT_BY(CO_SM_ONTIME_RATE);
     q.top = 0;
     assert_int_equal(co_stats_run(proj, &q, &r), CO_OK);
     for (size_t i = 1; i < r.nrows; i++)
