@@ -14,7 +14,7 @@ DEB_PKGS=(
   build-essential pkg-config curl ca-certificates
   libevent-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
   libgeos-dev libproj-dev proj-data libargon2-dev libxlsxwriter-dev
-  libxml2-dev libcmocka-dev
+  libxml2-dev libxml2-utils libcmocka-dev
   nodejs npm chromium
 )
 

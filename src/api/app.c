@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/apikeys.h"
 #include "api/routes.h"
 #include "http/req.h"
 #include "http/router.h"
@@ -86,6 +87,8 @@ co_err co_app_open(const char *data_dir, co_app **out)
         goto out;
     if ((rc = co_sessions_new(app->store, &app->sessions)))
         goto out;
+    if ((rc = co_apikeys_open(app->store, &app->apikeys)))
+        goto out;
     if ((rc = co_areas_load(app->store, &app->areas)))
         goto out;
     double t0 = co_time_mono();
@@ -123,6 +126,7 @@ void co_app_close(co_app *app)
     co_locator_free(app->locator);
     co_areas_free(app->areas);
     co_sessions_free(app->sessions);
+    co_apikeys_free(app->apikeys);
     co_store_close(app->store);
     pthread_rwlock_destroy(&app->cfg_lock);
     co_free(app);

@@ -28,6 +28,7 @@
 
 struct co_projection;
 struct co_live;
+struct co_apikeys;
 
 typedef struct co_app {
     co_store *store;
@@ -38,6 +39,7 @@ typedef struct co_app {
     co_depts *depts;
     struct co_projection *proj;
     struct co_live *live;
+    struct co_apikeys *apikeys; /* Open311 clients, their keys and rate limits (apikeys.h) */
     pthread_rwlock_t cfg_lock;
     co_taxonomy *tax[CO_APP_MAX_TAX_VERSIONS]; /* by version; tax[cur] is current */
     int64_t tax_current;

@@ -3,6 +3,8 @@
  * only where patterns overlap: the first match wins. */
 #include "api/routes.h"
 
+#include "api/apikeys.h"
+#include "api/open311.h"
 #include "domain/role.h"
 
 #define ANY_USER CO_ROLES_ALL
@@ -51,7 +53,22 @@ static const co_route routes[] = {
     {CO_POST, "/api/v1/users", co_api_user_put, ADMIN},
     {CO_POST, "/api/v1/users/{name}/revoke", co_api_user_revoke, ADMIN},
     {CO_GET, "/api/v1/audit", co_api_audit, ADMIN},
+    {CO_GET, "/api/v1/apikeys", co_apikey_api_list, ADMIN},
+    {CO_POST, "/api/v1/apikeys", co_apikey_api_create, ADMIN},
+    {CO_DELETE, "/api/v1/apikeys/{id}", co_apikey_api_revoke, ADMIN},
     {CO_PUT, "/api/v1/calendar/days/{date}", co_api_calendar_put, ADMIN},
+    /* Open311 GeoReport v2 (public; POSTs need an api_key — see open311.h) */
+    {CO_GET, "/open311/v2/discovery.{fmt}", co_open311_discovery, 0},
+    {CO_GET, "/open311/v2/services.{fmt}", co_open311_services, 0},
+    {CO_GET, "/open311/v2/services/{code}", co_open311_service_definition, 0},
+    {CO_GET, "/open311/v2/requests.{fmt}", co_open311_requests_list, 0},
+    {CO_POST, "/open311/v2/requests.{fmt}", co_open311_request_create, 0},
+    {CO_GET, "/open311/v2/requests/{id}", co_open311_request_get, 0},
+    {CO_GET, "/open311/v2/tokens/{token}", co_open311_token_get, 0},
+    {CO_GET, "/open311/v2/servicerequestupdates.{fmt}", co_open311_updates_list, 0},
+    {CO_POST, "/open311/v2/servicerequestupdates.{fmt}", co_open311_update_create, 0},
+    {CO_GET | CO_POST | CO_PUT | CO_PATCH | CO_DELETE | CO_OPTIONS, "/open311/v2/*",
+     co_open311_fallback, 0},
     /* web pages and assets */
     {CO_GET, "/", co_api_page, 0},
     {CO_GET, "/dashboard", co_api_page, 0},

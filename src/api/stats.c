@@ -346,6 +346,8 @@ static int parse_eval(co_req *r, common *c, co_eval_query *q)
             return -1;
         }
     default_period(c);
+    if (c->to <= c->from)
+        return bad(r, "bad_range", "from 必须早于 to / from must be before to");
     q->from = c->from;
     q->to = c->to;
     q->now = c->now;

@@ -12,6 +12,7 @@ int co_cli_import(int argc, char **argv);
 int co_cli_export(int argc, char **argv);
 int co_cli_bench(int argc, char **argv);
 int co_cli_user(int argc, char **argv);
+int co_cli_apikey(int argc, char **argv);
 int co_cli_version(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "api/apikeys.h"
 #include "api/app.h"
 #include "cli/cli.h"
 #include "cli/demo_history.h"
@@ -262,7 +263,9 @@ static void print_banner(const co_server_config *cfg)
            cfg->host, cfg->port, cfg->host, cfg->port, cfg->host, cfg->port, DEMO_PASSWORD);
     for (size_t i = 0; i < sizeof demo_users / sizeof demo_users[0]; i++)
         printf("    %-11s %s\n", demo_users[i].username, demo_users[i].name);
-    printf("\n");
+    printf("\n  Open311 GeoReport v2: http://%s:%d/open311/v2/discovery.json\n"
+           "    api_key %s   jurisdiction_id %s\n\n",
+           cfg->host, cfg->port, CO_APIKEY_DEMO_KEY, CO_APIKEY_DEMO_JURISDICTION);
     fflush(stdout);
 }
 
@@ -306,6 +309,11 @@ int co_cli_demo(int argc, char **argv)
             fprintf(stderr, "cityops demo: building the demo city failed: %s\n", co_err_str(rc));
             return 1;
         }
+    }
+    co_err krc = co_apikeys_demo_setup(dir); /* the Open311 key demo-key (idempotent) */
+    if (krc) {
+        fprintf(stderr, "cityops demo: cannot create the Open311 demo key: %s\n", co_err_str(krc));
+        return 1;
     }
     print_banner(&cfg);
     if (!serve)

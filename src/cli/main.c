@@ -20,6 +20,7 @@ static const command commands[] = {
     {"calendar", co_cli_calendar, "calendar due|worked|days ...   working time (due --from ISO8601 --limit 3wd|4wh|30wm)"},
     {"bench", co_cli_bench, "bench geocode|intake|stats [...]   run a benchmark"},
     {"user", co_cli_user, "user add|passwd --data DIR ...   manage users"},
+    {"apikey", co_cli_apikey, "apikey add NAME|list|revoke ID|config --data DIR ...   Open311 API keys"},
     {"version", co_cli_version, "version   print the version"},
 };
 

@@ -152,5 +152,9 @@ void co_phone_mask(const char *phone, char out[CO_PHONE_MAX])
         snprintf(out, CO_PHONE_MAX, "%s", n ? "****" : "");
         return;
     }
+    if (n < 11) { /* a 7-digit local number would show whole as 3 + 4 */
+        snprintf(out, CO_PHONE_MAX, "****%s", phone + n - 4);
+        return;
+    }
     snprintf(out, CO_PHONE_MAX, "%.3s****%s", phone, phone + n - 4);
 }

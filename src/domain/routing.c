@@ -60,7 +60,8 @@ static const co_route_rule *best_rule(const co_routing *r, const co_case *c)
         if (depth < 0)
             continue;
         int score = depth * 2 + (x->category ? 1 : 0);
-        if (score > best_score) { /* ties keep the earlier (lower id) rule */
+        /* ties go to the lower rule id, whatever order the rules came in */
+        if (score > best_score || (score == best_score && x->id < best->id)) {
             best = x;
             best_score = score;
         }

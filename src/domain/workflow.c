@@ -628,7 +628,7 @@ static const wf_action actions[] = {
      CO_ST_SUSPENDED, 0, d_approve_suspension, a_approve_suspension},
     {"reject_suspension", "驳回挂账", M(CO_ST_HANDLING), R(SHIFTLEAD), is_susp_pending,
      CO_ST_NONE, 0, d_note_required, a_reject_suspension},
-    {"resume", "恢复处置", M(CO_ST_SUSPENDED), R(SHIFTLEAD) | R(HANDLER), NULL, CO_ST_HANDLING, 0,
+    {"resume", "恢复处置", M(CO_ST_SUSPENDED), R(SHIFTLEAD) | R(HANDLER), NULL, CO_ST_HANDLING, 1,
      d_resume, a_resume},
     {"request_check", "发核查", M(CO_ST_HANDLED), R(OPERATOR) | R(SHIFTLEAD), NULL,
      CO_ST_CHECKING, 0, d_request_check, a_none},
@@ -683,7 +683,9 @@ static int may(const wf_action *a, const co_case *c, const co_wf_actor *who)
         return 0;
     if (a->guard && !a->guard(c))
         return 0;
-    if (a->own_dept && (!who->dept || strcmp(who->dept, c->dept) != 0))
+    /* own_dept binds handlers only (a shift lead may resume any case) */
+    if (a->own_dept && who->role == CO_ROLE_HANDLER &&
+        (!who->dept || strcmp(who->dept, c->dept) != 0))
         return 0;
     return co_wf_visible(c, who);
 }
@@ -807,6 +809,7 @@ co_err co_wf_register(const co_wf_env *env, const co_case *c, const co_wf_actor 
     co_case init = *c;
     init.state = CO_ST_REGISTERED;
     init.created = init.updated = now;
+    init.step_started = now; /* the document must equal the case the writer stores */
     env->route(env->arg, &init, init.routed_dept, sizeof init.routed_dept);
     const co_calendar *cal = env->calendar(env->arg, "");
     co_calendar_limit lim;

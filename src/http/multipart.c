@@ -42,7 +42,11 @@ static void header_param(const char *line, size_t llen, const char *key, char *o
 {
     char pat[32];
     snprintf(pat, sizeof pat, "%s=\"", key);
-    const unsigned char *p = find((const unsigned char *)line, llen, pat, strlen(pat));
+    const unsigned char *start = (const unsigned char *)line, *p = start;
+    /* a whole parameter name only: name=" must not match inside filename=" */
+    while ((p = find(p, llen - (size_t)(p - start), pat, strlen(pat))) && p > start &&
+           p[-1] != ' ' && p[-1] != ';' && p[-1] != '\t')
+        p++;
     if (!p)
         return;
     p += strlen(pat);

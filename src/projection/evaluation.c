@@ -572,7 +572,7 @@ static int any_counter(const uint32_t *c)
 static void build_rows(co_projection *p, const ew *w, co_eval_result *r)
 {
     r->rows = co_xcalloc(w->nkeys, sizeof *r->rows);
-    co_proj_rdlock(p);
+    co_proj_rdlock(p); /* interned codes may move while the writer adds one */
     for (size_t k = 1; k < w->nkeys; k++) {
         const uint32_t *c = w->c + k * CO_EC_COUNT;
         if (!any_counter(c))

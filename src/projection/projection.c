@@ -128,6 +128,18 @@ static size_t pow2_at_least(size_t n)
     return k;
 }
 
+/* Each area's ancestors as level ordinals, once every ordinal is known. */
+static void area_ancestors(co_projection *p)
+{
+    for (size_t i = 0; i < p->nareas; i++) {
+        const co_area *a = co_areas_at(p->areas, (int32_t)i);
+        for (int l = 0; l < 3; l++) {
+            int32_t up = a->up[l + CO_LEVEL_DISTRICT];
+            p->area_up[i][l] = up >= 0 ? p->area_ord[up] : 0;
+        }
+    }
+}
+
 static co_err build_areas(co_projection *p)
 {
     const co_areas *as = p->areas;
@@ -161,14 +173,7 @@ static co_err build_areas(co_projection *p)
             h = (h + 1) & mask;
         p->area_hash[h] = (int32_t)i;
     }
-    /* ancestors' ordinals, once every ordinal is known */
-    for (size_t i = 0; i < n; i++) {
-        const co_area *a = co_areas_at(as, (int32_t)i);
-        for (int l = 0; l < 3; l++) {
-            int32_t up = a->up[l + CO_LEVEL_DISTRICT];
-            p->area_up[i][l] = up >= 0 ? p->area_ord[up] : 0;
-        }
-    }
+    area_ancestors(p);
     return CO_OK;
 }
 
@@ -402,6 +407,10 @@ static void fill_row(co_projection *p, rowref x, const co_case *c, int *full)
     ch->nstate[ch->sb[r] & CO_SB_STATE]--;
     ch->sb[r] = status_byte(c);
     ch->nstate[ch->sb[r] & CO_SB_STATE]++;
+    if (co_state_is_open(c->state))
+        ch->open_bits[r >> 6] |= 1ull << (r & 63);
+    else
+        ch->open_bits[r >> 6] &= ~(1ull << (r & 63));
     ch->channel[r] = (uint8_t)c->channel;
     ch->severity[r] = (uint8_t)c->severity;
     ch->reqtype[r] = (uint8_t)c->reqtype;

@@ -68,6 +68,7 @@ typedef struct co_proj_chunk {
     uint32_t n;          /* rows in use */
     uint32_t tmin, tmax; /* zone map of created */
     uint32_t nstate[16]; /* rows per co_state (lets scans skip chunks) */
+    uint64_t open_bits[CO_PROJ_CHUNK / 64]; /* rows in an open state (1 bit per row) */
     uint32_t created[CO_PROJ_CHUNK];
     uint32_t dispatched[CO_PROJ_CHUNK];
     uint32_t due[CO_PROJ_CHUNK];       /* disposal deadline */

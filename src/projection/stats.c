@@ -315,11 +315,39 @@ typedef struct worker {
         dense = 0;                                                                                 \
     } while (0)
 
+#define OPEN_STATES                                                                                \
+    ((1u << CO_ST_REGISTERED) | (1u << CO_ST_VERIFYING) | (1u << CO_ST_FILED) |                    \
+     (1u << CO_ST_DISPATCHED) | (1u << CO_ST_HANDLING) | (1u << CO_ST_SUSPENDED) |                 \
+     (1u << CO_ST_HANDLED) | (1u << CO_ST_CHECKING) | (1u << CO_ST_CHECKED))
+
+/* When only open states can match and few rows of the chunk are open, the
+ * open-row bitmap gives the candidate rows directly. Returns 1 if it did. */
+static int seed_open(const plan *pl, const co_proj_chunk *ch, uint32_t n, uint32_t *sel,
+                     uint32_t *m)
+{
+    unsigned want = pl->states ? pl->states : 0xffffu;
+    if (pl->overdue == CO_STATS_OD_NOW)
+        want &= (1u << CO_ST_DISPATCHED) | (1u << CO_ST_HANDLING);
+    if (want & ~OPEN_STATES)
+        return 0;
+    uint32_t nopen = 0;
+    for (unsigned s = 0; s < 16; s++)
+        nopen += (OPEN_STATES >> s & 1u) ? ch->nstate[s] : 0;
+    if (nopen * 8 > n)
+        return 0;
+    uint32_t k = 0;
+    for (uint32_t w = 0; w * 64 < n; w++)
+        for (uint64_t b = ch->open_bits[w]; b; b &= b - 1)
+            sel[k++] = w * 64 + (uint32_t)__builtin_ctzll(b);
+    *m = k;
+    return 1;
+}
+
 static uint32_t filter(const plan *pl, const co_proj_chunk *ch, uint32_t n, int inside,
                        uint32_t *sel, int *densep)
 {
     uint32_t m = n;
-    int dense = 1;
+    int dense = !seed_open(pl, ch, n, sel, &m);
     uint32_t from = pl->from, to = pl->to ? pl->to : UINT32_MAX, k = pl->area_key;
     if (pl->timed && !inside)
         REFINE(ch->created[r] >= from && ch->created[r] < to);
@@ -713,7 +741,10 @@ static void build_rows(co_projection *p, const co_stats_query *q, const plan *pl
     for (size_t k = 0; k < pl->nkeys; k++)
         want += A[k].count || fill;
     r->rows = co_xcalloc(want ? want : 1, sizeof *r->rows);
-    co_proj_rdlock(p);
+    /* only interned codes can move; areas and time buckets need no lock */
+    int lock = q->group == CO_STATS_CATEGORY || q->group == CO_STATS_DEPT;
+    if (lock)
+        co_proj_rdlock(p);
     for (size_t k = 0; k < pl->nkeys; k++) {
         row_from_acc(&r->totals, &A[k]);
         if (!A[k].count && !fill)
@@ -722,6 +753,9 @@ static void build_rows(co_projection *p, const co_stats_query *q, const plan *pl
         row_from_acc(row, &A[k]);
         key_of(p, pl, (uint32_t)k, row);
     }
+    if (lock)
+        co_proj_unlock(p);
+    co_proj_rdlock(p);
     const co_projection_names nm = p->names;
     int has = p->has_names;
     co_proj_unlock(p);
@@ -749,7 +783,7 @@ co_err co_stats_run(co_projection *p, const co_stats_query *q, co_stats_result *
     co_proj_unlock(p);
     if (rc)
         goto out;
-    size_t k = q->threads > 1 ? (size_t)q->threads : 1;
+    size_t k = q->threads > 1 ? (size_t)(q->threads < 16 ? q->threads : 16) : 1;
     gacc *A;
     if (pl.empty)
         A = co_xcalloc(pl.nkeys ? pl.nkeys : 1, sizeof *A);
@@ -788,8 +822,8 @@ co_err co_stats_to_table(const co_projection *p, const co_stats_result *r, co_ta
     co_table_col(t, "label", "名称", "Name", CO_TT_STR);
     int area = is_area_group(r->group) && p->areas;
     if (area) {
-        co_table_col(t, "lon", "经度", "Longitude", CO_TT_NUM);
-        co_table_col(t, "lat", "纬度", "Latitude", CO_TT_NUM);
+        co_table_set_decimals(t, co_table_col(t, "lon", "经度", "Longitude", CO_TT_NUM), 6);
+        co_table_set_decimals(t, co_table_col(t, "lat", "纬度", "Latitude", CO_TT_NUM), 6);
     }
     size_t first = co_table_ncols(t);
     for (int m = 0; m < CO_SM_COUNT_METRICS; m++)

@@ -81,7 +81,7 @@ typedef struct co_stats_query {
     int sort;               /* CO_STATS_SORT_DEFAULT, _KEY or _BY(metric) */
     size_t top;             /* keep the first `top` rows after sorting; 0 = all */
     int fill;               /* time groups: also emit empty buckets in the range */
-    int threads;            /* 1 (default) or more to split the scan */
+    int threads;            /* 1 (default) or more (at most 16) to split the scan */
 } co_stats_query;
 
 #define CO_STATS_KEY_MAX 32

@@ -28,6 +28,7 @@ typedef struct cell {
 typedef struct col {
     char *key, *zh, *en;
     co_table_type type;
+    int decimals;
 } col;
 
 struct co_table {
@@ -73,7 +74,14 @@ size_t co_table_col(co_table *t, const char *key, const char *zh, const char *en
     c->zh = co_xstrdup(zh ? zh : key);
     c->en = co_xstrdup(en ? en : key);
     c->type = type;
+    c->decimals = 2;
     return t->ncols++;
+}
+
+void co_table_set_decimals(co_table *t, size_t c, int decimals)
+{
+    if (c < t->ncols && decimals >= 0 && decimals <= 9)
+        t->cols[c].decimals = decimals;
 }
 
 size_t co_table_row(co_table *t)
@@ -195,7 +203,10 @@ static json_t *cell_json(const co_table *t, size_t row, size_t c)
     switch (t->cols[c].type) {
     case CO_TT_STR: return json_string(x->v.s);
     case CO_TT_INT: return json_integer((json_int_t)x->v.i);
-    default: return json_real(round(x->v.d * 1e4) / 1e4);
+    default: {
+        double scale = pow(10, t->cols[c].decimals > 4 ? t->cols[c].decimals : 4);
+        return json_real(round(x->v.d * scale) / scale);
+    }
     }
 }
 
@@ -255,8 +266,8 @@ static int csv_cell(FILE *f, const co_table *t, size_t row, size_t c)
     switch (t->cols[c].type) {
     case CO_TT_STR: return csv_text(f, x->v.s);
     case CO_TT_INT: return fprintf(f, "%lld", (long long)x->v.i) < 0 ? -1 : 0;
-    case CO_TT_NUM: return fprintf(f, "%.2f", x->v.d) < 0 ? -1 : 0;
-    default: return fprintf(f, "%.2f", x->v.d * 100.0) < 0 ? -1 : 0;
+    case CO_TT_NUM: return fprintf(f, "%.*f", t->cols[c].decimals, x->v.d) < 0 ? -1 : 0;
+    default: return fprintf(f, "%.*f", t->cols[c].decimals, x->v.d * 100.0) < 0 ? -1 : 0;
     }
 }
 
@@ -284,12 +295,26 @@ co_err co_table_write_csv(const co_table *t, co_table_lang lang, FILE *f)
 
 /* ------------------------------------------------------------------ XLSX */
 
-typedef struct xlsx_fmt {
-    lxw_format *head, *num, *rate;
-} xlsx_fmt;
+/* One number format per column (decimals, percent for rates). */
+static lxw_format *xlsx_format(lxw_workbook *wb, const col *x)
+{
+    char f[24] = "0";
+    if (x->type == CO_TT_STR || x->type == CO_TT_INT)
+        return NULL;
+    if (x->decimals > 0) {
+        f[1] = '.';
+        memset(f + 2, '0', (size_t)x->decimals);
+        f[2 + x->decimals] = '\0';
+    }
+    if (x->type == CO_TT_RATE)
+        strcat(f, "%");
+    lxw_format *fm = workbook_add_format(wb);
+    format_set_num_format(fm, f);
+    return fm;
+}
 
 static lxw_error xlsx_cell(lxw_worksheet *ws, const co_table *t, size_t row, size_t c,
-                           const xlsx_fmt *fm)
+                           lxw_format *fm)
 {
     const cell *x = at(t, row, c);
     lxw_row_t r = (lxw_row_t)(row + 1);
@@ -299,8 +324,7 @@ static lxw_error xlsx_cell(lxw_worksheet *ws, const co_table *t, size_t row, siz
     switch (t->cols[c].type) {
     case CO_TT_STR: return worksheet_write_string(ws, r, k, x->v.s, NULL);
     case CO_TT_INT: return worksheet_write_number(ws, r, k, (double)x->v.i, NULL);
-    case CO_TT_NUM: return worksheet_write_number(ws, r, k, x->v.d, fm->num);
-    default: return worksheet_write_number(ws, r, k, x->v.d, fm->rate);
+    default: return worksheet_write_number(ws, r, k, x->v.d, fm);
     }
 }
 
@@ -309,11 +333,10 @@ static lxw_error xlsx_sheet(lxw_workbook *wb, const co_table *t, co_table_lang l
     lxw_worksheet *ws = workbook_add_worksheet(wb, t->sheet);
     if (!ws)
         return LXW_ERROR_MEMORY_MALLOC_FAILED;
-    xlsx_fmt fm = {workbook_add_format(wb), workbook_add_format(wb), workbook_add_format(wb)};
-    format_set_bold(fm.head);
-    format_set_num_format(fm.num, "0.00");
-    format_set_num_format(fm.rate, "0.00%");
+    lxw_format *head = workbook_add_format(wb), *fm[CO_TABLE_MAX_COLS];
+    format_set_bold(head);
     for (size_t c = 0; c < t->ncols; c++) {
+        fm[c] = xlsx_format(wb, &t->cols[c]);
         double width = t->cols[c].type == CO_TT_STR ? 24 : 14;
         worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, width, NULL);
     }
@@ -322,11 +345,11 @@ static lxw_error xlsx_sheet(lxw_workbook *wb, const co_table *t, co_table_lang l
     lxw_error e = LXW_NO_ERROR;
     for (size_t c = 0; c < t->ncols && !e; c++) {
         header(t, c, lang, h, sizeof h);
-        e = worksheet_write_string(ws, 0, (lxw_col_t)c, h, fm.head);
+        e = worksheet_write_string(ws, 0, (lxw_col_t)c, h, head);
     }
     for (size_t r = 0; r < t->nrows && !e; r++)
         for (size_t c = 0; c < t->ncols && !e; c++)
-            e = xlsx_cell(ws, t, r, c, &fm);
+            e = xlsx_cell(ws, t, r, c, fm[c]);
     return e;
 }
 

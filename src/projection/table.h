@@ -46,6 +46,8 @@ void co_table_free(co_table *t);
  * CO_TABLE_MAX_COLS columns (further ones are ignored and return the last). */
 size_t co_table_col(co_table *t, const char *key, const char *zh, const char *en,
                     co_table_type type);
+/* Decimals of a number column in CSV/XLSX (default 2; 0..9). */
+void co_table_set_decimals(co_table *t, size_t col, int decimals);
 /* Adds a row of empty (null) cells; returns its index. */
 size_t co_table_row(co_table *t);
 void co_table_set_str(co_table *t, size_t row, size_t col, const char *s);

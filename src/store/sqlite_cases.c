@@ -251,8 +251,18 @@ static co_err build_query(const co_case_query *q, co_buf *sql)
         rc = co_buf_puts(sql, " AND pending != 0 AND (pending & ?14) != 0");
     if (!rc && q->before_id)
         rc = co_buf_puts(sql, " AND id<?12");
+    if (!rc && q->updated_from)
+        rc = co_buf_puts(sql, " AND updated>=?41");
+    if (!rc && q->updated_to)
+        rc = co_buf_puts(sql, " AND updated<?42");
+    if (!rc && q->categories)
+        rc = co_buf_puts(sql, " AND category IN (SELECT value FROM json_each(?43))");
+    if (!rc && q->bbox)
+        rc = co_buf_puts(sql, " AND json_extract(doc,'$.location.lon') BETWEEN ?44 AND ?46"
+                              " AND json_extract(doc,'$.location.lat') BETWEEN ?45 AND ?47");
     if (!rc)
-        rc = co_buf_puts(sql, " ORDER BY id DESC LIMIT ?13");
+        rc = co_buf_puts(sql, q->offset > 0 ? " ORDER BY id DESC LIMIT ?13 OFFSET ?48"
+                                            : " ORDER BY id DESC LIMIT ?13");
     return rc;
 }
 
@@ -284,6 +294,13 @@ co_err co_sqlite_cases_query(void *impl, const co_case_query *q,
     sqlite3_bind_int64(st, 12, q->before_id);
     sqlite3_bind_int(st, 13, q->limit > 0 && q->limit <= 500 ? q->limit : 50);
     sqlite3_bind_int(st, 14, q->pending_role >= 0 ? 1 << q->pending_role : 0);
+    sqlite3_bind_int64(st, 41, q->updated_from);
+    sqlite3_bind_int64(st, 42, q->updated_to);
+    if (q->categories)
+        sqlite3_bind_text(st, 43, q->categories, -1, SQLITE_STATIC);
+    for (int i = 0; q->bbox && i < 4; i++)
+        sqlite3_bind_double(st, 44 + i, q->bbox[i]);
+    sqlite3_bind_int(st, 48, q->offset > 0 ? q->offset : 0);
     rc = each_case(st, cb, ctx);
 out:
     sqlite3_finalize(st);

@@ -25,6 +25,8 @@ struct co_writer {
     int64_t next_id;
     int64_t num_day;     /* local day of the number counter */
     int64_t num_seq;
+    int64_t prev_day;    /* the day before a switch, and how far its numbers went: */
+    int64_t prev_seq;    /* at midnight both days are in flight, uncommitted */
     co_writer_stats stats;
 };
 
@@ -55,6 +57,10 @@ static co_err next_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
         co_err rc = co_store_case_last_number(w->st, prefix, &last);
         if (rc)
             return rc;
+        if (day == w->prev_day && w->prev_seq > last)
+            last = w->prev_seq; /* handed out, maybe not committed yet */
+        w->prev_day = w->num_day;
+        w->prev_seq = w->num_seq;
         w->num_day = day;
         w->num_seq = last;
     }
@@ -63,6 +69,8 @@ static co_err next_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
     co_case_number_format(now, ++w->num_seq, out);
     return CO_OK;
 }
+
+static int is_storage_error(co_err rc);
 
 /* Executes one command inside the open transaction. On success the event is
  * appended, the case row written, and *ev filled (caller clears it). */
@@ -98,8 +106,8 @@ static co_err execute(co_writer *w, co_write_cmd *cmd, co_event *ev)
     } else {
         rc = co_store_case_put(w->st, &cmd->result);
     }
-    if (rc)
-        return rc;
+    if (rc) /* the event is appended already: only rolling the batch back undoes it */
+        return is_storage_error(rc) ? rc : CO_EDB;
     cmd->seq = ev->seq;
     return CO_OK;
 }
@@ -187,7 +195,7 @@ co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **o
     co_writer *w = co_xcalloc(1, sizeof *w);
     w->st = st;
     w->hooks = *hooks;
-    w->num_day = -1;
+    w->num_day = w->prev_day = -1;
     int64_t max_id = 0, max_seq = 0;
     co_err rc = co_store_case_max_id(st, &max_id, &max_seq);
     if (rc) {

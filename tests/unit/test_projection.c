@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "projection/evaluation.h"
 #include "projection/projection.h"
@@ -294,8 +295,8 @@ static void test_attribution(void **state)
 
 typedef struct conc {
     co_projection *p;
-    volatile int done;
-    int failures;
+    atomic_int done;
+    atomic_int failures;
     int queries;
 } conc;
 
@@ -314,7 +315,7 @@ static void *writer_main(void *arg)
                 k->failures++;
         }
     }
-    k->done = 1;
+    atomic_store(&k->done, 1);
     return NULL;
 }
 
@@ -322,7 +323,7 @@ static void *reader_main(void *arg)
 {
     conc *k = arg;
     uint64_t last = 0;
-    while (!k->done) {
+    while (!atomic_load(&k->done)) {
         co_stats_query q = {.group = CO_STATS_DISTRICT, .now = fx_t(NOW)};
         co_stats_result r;
         if (co_stats_run(k->p, &q, &r) != CO_OK) {
@@ -353,7 +354,7 @@ static void test_concurrent_reader(void **state)
     assert_int_equal(pthread_create(&w, NULL, writer_main, &k), 0);
     pthread_join(w, NULL);
     pthread_join(rd, NULL);
-    assert_int_equal(k.failures, 0);
+    assert_int_equal(atomic_load(&k.failures), 0);
     assert_true(k.queries > 0);
     co_stats_result r = run(k.p, CO_STATS_NONE, NULL);
     assert_int_equal(r.totals.count, CONC_CASES);

@@ -205,12 +205,12 @@ static void b_add(bgroup *g, const co_case *c, int64_t now)
     }
 }
 
-static size_t brute(const co_stats_query *q, bgroup *gs)
+static size_t brute(const co_case *list, size_t ncases, const co_stats_query *q, bgroup *gs)
 {
     size_t n = 0;
     int64_t now = q->now;
-    for (int i = 0; i < NCASES; i++) {
-        const co_case *c = &cases[i];
+    for (size_t i = 0; i < ncases; i++) {
+        const co_case *c = &list[i];
         if (!b_match(c, q, now))
             continue;
         char key[32];
@@ -227,12 +227,13 @@ static size_t brute(const co_stats_query *q, bgroup *gs)
     return n;
 }
 
-static void compare(const co_stats_query *q)
+static void compare_with(co_projection *p, const co_case *list, size_t ncases,
+                         const co_stats_query *q)
 {
-    static bgroup gs[NCASES];
-    size_t n = brute(q, gs);
+    static bgroup gs[40000];
+    size_t n = brute(list, ncases, q, gs);
     co_stats_result r;
-    assert_int_equal(co_stats_run(proj, q, &r), CO_OK);
+    assert_int_equal(co_stats_run(p, q, &r), CO_OK);
     if (r.nrows != n)
         fail_msg("group %s: %zu rows, brute force %zu", co_stats_group_name(q->group), r.nrows, n);
     uint64_t total = 0;
@@ -259,6 +260,11 @@ static void compare(const co_stats_query *q)
     }
     assert_int_equal(total, r.totals.count);
     co_stats_result_free(&r);
+}
+
+static void compare(const co_stats_query *q)
+{
+    compare_with(proj, cases, NCASES, q);
 }
 
 static void filter_set(int f, co_stats_query *q)
@@ -309,6 +315,42 @@ static void test_brute_force(void **state)
             q.threads = 2;
             compare(&q);
         }
+}
+
+/* Few open cases over several chunks: the scans that start from the
+ * per-chunk open-row bitmap and skip chunks by their state counts. */
+static void test_mostly_closed(void **state)
+{
+    (void)state;
+    enum { N = 40000 };
+    co_projection *p = NULL;
+    assert_int_equal(co_projection_new(areas, &p), CO_OK);
+    co_case *list = calloc(N, sizeof *list);
+    for (int i = 0; i < N; i++) {
+        gen_case(&list[i], i + 1);
+        if (i % 37 && !(i > 30000 && i % 5 == 0)) /* ~3 % open, more of them late in the list */
+            list[i].state = i % 11 ? CO_ST_CLOSED : CO_ST_VOIDED;
+        assert_int_equal(co_projection_apply(p, &list[i], NULL), CO_OK);
+    }
+    /* close some of them again: the bitmap and counts follow updates */
+    for (int i = 0; i < N; i += 74) {
+        list[i].state = CO_ST_CLOSED;
+        assert_int_equal(co_projection_apply(p, &list[i], NULL), CO_OK);
+    }
+    static const co_stats_overdue od[] = {CO_STATS_OD_ANY, CO_STATS_OD_NOW, CO_STATS_OD_NOT,
+                                          CO_STATS_OD_EVER};
+    for (size_t k = 0; k < 4; k++)
+        for (int g = CO_STATS_NONE; g <= CO_STATS_DEPT; g++) {
+            co_stats_query q = {.group = (co_stats_group)g, .now = fx_t(NOW), .overdue = od[k]};
+            assert_int_equal(co_stats_states_parse("open", &q.states), CO_OK);
+            compare_with(p, list, N, &q);
+            assert_int_equal(co_stats_states_parse("handling,dispatched", &q.states), CO_OK);
+            compare_with(p, list, N, &q);
+            q.states = 0;
+            compare_with(p, list, N, &q);
+        }
+    free(list);
+    co_projection_free(p);
 }
 
 /* --------------------------------------------------------- time buckets */
@@ -525,6 +567,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brute_force),
+        cmocka_unit_test(test_mostly_closed),
         cmocka_unit_test(test_time_buckets),
         cmocka_unit_test(test_top_and_sort),
         cmocka_unit_test(test_errors_and_parsing),

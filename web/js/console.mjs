@@ -135,7 +135,7 @@ function renderLogin(message) {
       await login(user.value.trim(), pass.value);
       pass.value = '';
       await render();
-      main.focus();
+      if (document.activeElement === document.body || !main.contains(document.activeElement)) main.focus({ preventScroll: true });
     } catch (ex) {
       err.textContent = ex.message;
       pass.select();

@@ -33,6 +33,12 @@ function append(el, children) {
   }
 }
 
+/* el.append() that skips null/false (the DOM's append would print "null"). */
+export function put(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

@@ -74,6 +74,7 @@ export class AreaMap {
     this.points = [];
     this.pulses = [];
     el.setAttribute('role', 'img');
+    el.areaMap = this; // for tests and the console: the element knows its map
     if (opts.ariaLabel) el.setAttribute('aria-label', opts.ariaLabel);
     this.chart.getZr().on('click', (e) => {
       if (!this.opts.onPick || !this.mapName) return;
@@ -86,7 +87,11 @@ export class AreaMap {
         if (this.names.has(p.name)) this.opts.onRegion(p.name, this.names.get(p.name));
       }
     });
-    this._ro = new ResizeObserver(() => this.chart.resize());
+    this._ro = new ResizeObserver(() => {
+      if (!el.isConnected || !el.clientWidth || !el.clientHeight || this.chart.isDisposed()) return;
+      this.chart.resize();
+      if (this.pending) this.render();
+    });
     this._ro.observe(el);
   }
 
@@ -140,7 +145,14 @@ export class AreaMap {
   }
 
   render() {
-    if (!this.mapName) return;
+    if (!this.mapName || this.chart.isDisposed()) return;
+    // ECharts cannot lay out a map in a box of no size (detached or hidden):
+    // wait for the ResizeObserver to report one
+    if (!this.el.isConnected || !this.el.clientWidth || !this.el.clientHeight) {
+      this.pending = true;
+      return;
+    }
+    this.pending = false;
     const T = this.theme;
     const showLabels = this.opts.labels !== false && this.level !== 'grid' && this.names.size <= 40;
     const names = this.names;
@@ -272,9 +284,16 @@ export class AreaMap {
     this.chart.resize();
   }
 
+  /* Page coordinates of a lon/lat (for tests and keyboardless automation). */
+  pixelOf(lon, lat) {
+    const p = this.chart.convertToPixel({ geoIndex: 0 }, [lon, lat]);
+    const r = this.el.getBoundingClientRect();
+    return p ? { x: r.left + p[0], y: r.top + p[1] } : null;
+  }
+
   dispose() {
     this._ro.disconnect();
-    this.chart.dispose();
+    if (!this.chart.isDisposed()) this.chart.dispose();
   }
 }
 

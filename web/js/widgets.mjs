@@ -184,7 +184,7 @@ export function locationPicker({ mapHeight = 360, theme = 'light', showAddress =
   const status = h('div', { class: 'loc-status', 'aria-live': 'polite', id: newId('loc') });
   const crumbs = h('nav', { class: 'crumbs', 'aria-label': t('地图层级', 'Map level') });
   const mapEl = h('div', { class: 'map', style: { height: mapHeight + 'px' } });
-  const address = h('input', { type: 'text', maxlength: 250, autocomplete: 'off', placeholder: t('门牌、路口或地标，如：新华大街与锡林路交叉口东北角', 'Street number, crossing or landmark') });
+  const address = h('input', { type: 'text', name: 'address', maxlength: 250, autocomplete: 'off', placeholder: t('门牌、路口或地标，如：新华大街与锡林路交叉口东北角', 'Street number, crossing or landmark') });
 
   const search = combobox({
     label: t('按地名查找位置（区、街道、社区）', 'Find a place by name (district, street, community)'),
@@ -319,6 +319,7 @@ export function locationPicker({ mapHeight = 360, theme = 'light', showAddress =
     },
     searchInput: search.input,
     map: () => map,
+    dispose: () => map && map.dispose(),
   };
 }
 
