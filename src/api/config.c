@@ -210,8 +210,15 @@ void co_api_calendar_put(co_req *r)
     const char *kind = json_string_value(json_object_get(body, "kind"));
     const char *name = json_string_value(json_object_get(body, "name"));
     int64_t t;
-    if (!date || strlen(date) != 10 || co_time_parse(date, &t)) {
-        co_reply_error(r, 400, "bad_date", "日期格式为 YYYY-MM-DD / date must be YYYY-MM-DD");
+    int yy = 0, mm, dd;
+    if (date && strlen(date) == 10 && co_time_parse(date, &t) == CO_OK)
+        co_civil_from_days(co_calendar_local_day(t), &yy, &mm, &dd);
+    /* checked before anything is stored: an override the calendar refuses
+     * must not reach the store either */
+    if (yy < CO_CALENDAR_YEAR_MIN || yy > CO_CALENDAR_YEAR_MAX) {
+        co_reply_error(r, 400, "bad_date", "日期格式为 YYYY-MM-DD（%d–%d 年）/ date must be "
+                       "YYYY-MM-DD in %d–%d", CO_CALENDAR_YEAR_MIN, CO_CALENDAR_YEAR_MAX,
+                       CO_CALENDAR_YEAR_MIN, CO_CALENDAR_YEAR_MAX);
         return;
     }
     co_calendar_day_kind k;

@@ -66,11 +66,12 @@ static void place_in_area(co_app *app, int32_t idx, co_case *d)
 static co_err parse_point(co_app *app, json_t *loc, co_case *d, char *err, size_t len)
 {
     json_t *jlon = json_object_get(loc, "lon"), *jlat = json_object_get(loc, "lat");
-    const char *crs_name = json_string_value(json_object_get(loc, "crs"));
+    json_t *jcrs = json_object_get(loc, "crs");
+    const char *crs_name = json_string_value(jcrs);
     co_crs crs = CO_CRS_WGS84;
     if (!json_is_number(jlon) || !json_is_number(jlat))
         return bad(err, len, "location 需要数字 lon 和 lat / location needs numeric lon and lat");
-    if (crs_name && co_crs_parse(crs_name, &crs))
+    if ((jcrs && !json_is_null(jcrs) && !crs_name) || (crs_name && co_crs_parse(crs_name, &crs)))
         return bad(err, len, "crs 只能是 wgs84|cgcs2000|gcj02|bd09 / unknown crs");
     double lon = json_number_value(jlon), lat = json_number_value(jlat), wlon, wlat;
     if (!co_coord_valid(lon, lat) || co_coord_to_wgs84(crs, lon, lat, &wlon, &wlat))

@@ -71,6 +71,7 @@ void co_open311_errors_add(co_open311_errors *e, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->desc[e->n], sizeof e->desc[e->n], fmt, ap);
     va_end(ap);
+    co_open311_utf8_fix(e->desc[e->n]);
     e->codes[e->n++] = code;
 }
 
@@ -90,6 +91,7 @@ void co_open311_error(co_req *r, co_open311_fmt fmt, int status, const char *msg
     va_start(ap, msg);
     vsnprintf(e.desc[0], sizeof e.desc[0], msg, ap);
     va_end(ap);
+    co_open311_utf8_fix(e.desc[0]);
     e.codes[0] = status;
     e.n = 1;
     co_open311_reply_errors(r, fmt, &e);

@@ -30,7 +30,7 @@
 #define CO_OPEN311_TEXT_ATTR_MAX_CHARS 1000
 #define CO_OPEN311_LIMIT 1000            /* default and largest page */
 #define CO_OPEN311_WINDOW_S (90 * 86400) /* default and widest date range */
-#define CO_OPEN311_ERR_MAX 320
+#define CO_OPEN311_ERR_MAX 512
 
 typedef enum co_open311_fmt { CO_OPEN311_XML = 0, CO_OPEN311_JSON = 1 } co_open311_fmt;
 
@@ -119,6 +119,9 @@ void co_open311_compose_description(const char *text, const char *fallback, cons
                                     char *out, size_t len);
 /* Number of UTF-8 characters in s, or -1 when s is not valid UTF-8. */
 long co_open311_utf8_chars(const char *s);
+/* Replaces every byte of s that is not part of valid UTF-8 with '?' (for
+ * messages that echo what a client sent, or were cut short). In place. */
+void co_open311_utf8_fix(char *s);
 
 /* What a service request shows besides the case itself. */
 typedef struct co_open311_view {

@@ -768,6 +768,18 @@ co_err co_wf_decide(const co_wf_env *env, const co_case *c, const char *action,
         snprintf(err, CO_WF_ERR_MAX, "参数必须是 JSON 对象 / parameters must be a JSON object");
         return CO_EINVAL;
     }
+    /* a text parameter of another type is refused, not silently ignored
+     * ({"dept": 5} must not dispatch to the routed department) */
+    static const char *const text_params[] = {"note",  "dept",       "category", "severity",
+                                              "limit", "close_type", "into",     "satisfaction"};
+    for (size_t i = 0; params && i < sizeof text_params / sizeof text_params[0]; i++) {
+        json_t *v = json_object_get(params, text_params[i]);
+        if (v && !json_is_string(v) && !json_is_null(v)) {
+            snprintf(err, CO_WF_ERR_MAX, "%s 必须是字符串 / \"%s\" must be a string",
+                     text_params[i], text_params[i]);
+            return CO_EINVAL;
+        }
+    }
     wf_call k = {env, c, who, params, json_object(), now,
                  a->to == CO_ST_NONE ? c->state : a->to, err};
     co_err rc = a->decide(&k);

@@ -148,6 +148,24 @@ void co_reply_json(co_req *r, int status, json_t *body)
     free(s);
 }
 
+/* Replaces what is not UTF-8 (request bytes echoed in a message, or a
+ * character cut by the truncation) with '?', so the error still encodes. */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+                                 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        size_t i = 1;
+        while (n && i < n && (p[i] & 0xC0) == 0x80)
+            i++;
+        if (!n || i < n)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
+
 void co_reply_error(co_req *r, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
@@ -156,6 +174,15 @@ void co_reply_error(co_req *r, int status, const char *code, const char *fmt, ..
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    if (!body) { /* invalid UTF-8 in the message */
+        utf8_sanitize(msg);
+        body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    }
+    for (char *p = msg; !body && *p; p++) /* overlong forms, surrogates: plain ASCII */
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    if (!body)
+        body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
     co_reply_json(r, status, body);
 }
 

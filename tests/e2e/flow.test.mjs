@@ -63,9 +63,10 @@ test('hotline intake: caller history, map and name search, category search, numb
   const op = await page('operator');
   assert.match(op.url(), /#\/hotline$/);
   const nav = await op.locator('#nav a[data-nav]').allTextContents();
-  assert.deepEqual(nav, ['☎一号受理', '☰我的待办', '⌕案件查询']);
+  assert.deepEqual(nav, ['一号受理', '我的待办', '案件查询']);
 
   // the phone field has the focus: type and look up the caller
+  await op.locator('input[name=phone]:focus').waitFor();
   await op.keyboard.type(phone);
   await op.keyboard.press('Enter');
   await op.locator('[data-history-count="1"]').waitFor();
@@ -129,7 +130,7 @@ test('inspector (phone, GPS): the verification task nearest first, verified with
   await task.waitFor();
   await insp.locator('.gps-status', { hasText: '已定位' }).waitFor();
   await task.locator('.dist').waitFor();
-  assert.match(await task.locator('.dist').textContent(), /⌖ \d+ m/);
+  assert.match(await task.locator('.dist').textContent(), /^ ?\d+ m$/);
   // nearest first: our case (about 100 m away) heads the list
   assert.equal(await insp.locator('li.task').first().getAttribute('data-case'), number);
   await shot(insp, 'inspector-mobile', { docs: true });
@@ -138,6 +139,30 @@ test('inspector (phone, GPS): the verification task nearest first, verified with
     await attachPhoto(insp, dlg, '现场核实：摊贩占道', 30);
   });
   await task.waitFor({ state: 'detached' });
+  expectNoProblems(assert, insp);
+});
+
+test('inspector reports a new problem with a photo and the phone\'s GPS', async () => {
+  const insp = pages.inspector;
+  await insp.locator('#btn-report').click();
+  const panel = insp.locator('#report-panel');
+  // the phone's position fills the place by itself
+  await panel.locator('.loc-status', { hasText: '网格' }).waitFor();
+  const buffer = await makePhoto(insp, '井盖破损', 0);
+  await panel.locator('input[type=file]').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer });
+  await panel.locator('.thumb[data-media]').waitFor();
+  await panel.locator('.cat-picker input').fill('污水井盖');
+  await panel.locator('.cat-picker .cb-opt').first().click();
+  await panel.locator('textarea[name=description]').fill('人行道污水井盖破损，有行人绊倒风险');
+  await shot(insp, 'inspector-report', { fullPage: true });
+  await panel.locator('button[type=submit]').click();
+  await panel.locator('#case-number').waitFor();
+  const n = (await panel.locator('#case-number').textContent()).trim();
+  const c = await api(server.url, await apiLogin(server.url, 'operator'), 'GET', '/api/v1/cases/' + n);
+  assert.equal(c.channel, 'inspector');
+  assert.equal(c.category, 'C0102');
+  assert.equal(c.photos.length, 1);
+  assert.ok(Math.abs(c.location.lon - (POINT.lon + 0.001)) < 1e-5 && Math.abs(c.location.lat - (POINT.lat + 0.0008)) < 1e-5, 'located by GPS');
   expectNoProblems(assert, insp);
 });
 
@@ -229,12 +254,12 @@ test('check, closure and the return visit', async () => {
 test('the leader reads the case but has no actions; the admin gets intake and search', async () => {
   const leader = await page('leader');
   assert.match(leader.url(), /#\/search$/);
-  assert.deepEqual(await leader.locator('#nav a[data-nav]').allTextContents(), ['⌕案件查询']);
+  assert.deepEqual(await leader.locator('#nav a[data-nav]').allTextContents(), ['案件查询']);
   await leader.goto(server.url + '/#/case/' + number);
   await leader.locator('#no-actions', { hasText: '只读' }).waitFor();
   assert.equal(await leader.locator('#case-actions button[data-action]').count(), 0);
   const admin = await page('admin');
-  assert.deepEqual(await admin.locator('#nav a[data-nav]').allTextContents(), ['☎一号受理', '⌕案件查询']);
+  assert.deepEqual(await admin.locator('#nav a[data-nav]').allTextContents(), ['一号受理', '案件查询']);
   expectNoProblems(assert, leader);
   expectNoProblems(assert, admin);
 });
@@ -242,7 +267,7 @@ test('the leader reads the case but has no actions; the admin gets intake and se
 test('a hotline call registered by keyboard alone', async () => {
   const op = await newPage(browser);
   await uiLogin(op, server.url, 'operator');
-  await op.locator('input[name=phone]').waitFor();
+  await op.locator('input[name=phone]:focus').waitFor();
   await op.keyboard.type('13800138000');
   // Tab through the form to the request type, choose 咨询 (the first)
   for (let i = 0; i < 15; i++) {

@@ -157,6 +157,10 @@ export async function newPage(browser, opts = {}) {
   const page = await ctx.newPage();
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push('pageerror: ' + e.message));
+  page.on('console', (m) => {
+    // HTTP failures are recorded below with their URL
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.problems.push('console: ' + m.text().slice(0, 300));
+  });
   page.on('response', (r) => {
     // 401 from /me before login is expected; anything else is a problem
     if (r.status() >= 400 && !(r.status() === 401 && r.url().endsWith('/api/v1/me'))) {
@@ -216,6 +220,7 @@ export async function makePhoto(page, caption, hue = 200) {
 
 /* Clicks the map at a lon/lat (the map element exposes its AreaMap). */
 export async function clickMap(page, selector, lon, lat) {
+  await page.locator(selector).scrollIntoViewIfNeeded();
   const pt = await page.locator(selector).evaluate((el, [x, y]) => el.areaMap.pixelOf(x, y), [lon, lat]);
   await page.mouse.click(pt.x, pt.y);
 }

@@ -269,7 +269,15 @@ export function rawRequest(srv, bytes, ms = 3000) {
     };
     const timer = setTimeout(() => finish(''), ms);
     sock.on('connect', () => sock.write(bytes));
-    sock.on('data', (d) => chunks.push(d));
+    sock.on('data', (d) => {
+      chunks.push(d);
+      // one complete reply is enough: headers and a Content-Length body
+      const got = Buffer.concat(chunks);
+      const end = got.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const m = /\r\ncontent-length: *(\d+)/i.exec(got.subarray(0, end).toString('latin1'));
+      if (m && got.length >= end + 4 + Number(m[1])) finish('');
+    });
     sock.on('end', () => finish(''));
     sock.on('close', () => finish(''));
     sock.on('error', (e) => finish(`\n[${e.code || e.message}]`));

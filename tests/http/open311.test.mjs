@@ -221,6 +221,10 @@ describe('A. discovery, transport, encoding', () => {
     jsonErrors(m, 405);
     assert.equal(m.headers.get('allow'), 'GET');
     xmlErrors(await req('DELETE', '/requests.xml'), 405);
+    // what is echoed back stays UTF-8 even when the path is not
+    assert.match(jsonErrors(await get('/services/%FF%E4.json'), 404)[0], /\?/);
+    xmlErrors(await get('/zz%FF.xml'), 404);
+    xmlErrors(await get('/requests/%C0%AF.xml'), 404);
   });
 
   test('jurisdiction_id: this city or empty is accepted, another one is 404', async () => {

@@ -509,6 +509,9 @@ static void test_utf8(void **state)
     assert_int_equal(co_open311_utf8_chars("\xc0\xaf"), -1);       /* overlong */
     assert_int_equal(co_open311_utf8_chars("\xed\xa0\x80"), -1);   /* surrogate */
     assert_int_equal(co_open311_utf8_chars("\xe4\xba"), -1);       /* cut short */
+    char fix[] = "ok \xff 井\xe4\xba";
+    co_open311_utf8_fix(fix);
+    assert_string_equal(fix, "ok ? 井??");
 }
 
 /* ------------------------------------------------------------ API keys */

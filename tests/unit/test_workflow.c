@@ -626,6 +626,16 @@ static void test_required_params(void **state)
         {CO_ST_CLOSED, "visit", CO_ROLE_OPERATOR, "{\"satisfaction\":\"happy\"}"},
         {CO_ST_CLOSED, "visit", CO_ROLE_OPERATOR, "{\"satisfaction\":\"satisfied\",\"contacted\":\"no\"}"},
         {CO_ST_CLOSED, "visit", CO_ROLE_OPERATOR, "{\"satisfaction\":\"satisfied\",\"resolved\":1}"},
+        /* text parameters of another type are refused, not ignored */
+        {CO_ST_FILED, "dispatch", CO_ROLE_DISPATCHER, "{\"dept\":5}"},
+        {CO_ST_FILED, "dispatch", CO_ROLE_DISPATCHER, "{\"dept\":[\"D-A\"]}"},
+        {CO_ST_REGISTERED, "file", CO_ROLE_SHIFTLEAD, "{\"category\":402}"},
+        {CO_ST_REGISTERED, "file", CO_ROLE_SHIFTLEAD, "{\"severity\":2}"},
+        {CO_ST_CHECKING, "check_pass", CO_ROLE_INSPECTOR, "{\"note\":true}"},
+        {CO_ST_CHECKED, "close", CO_ROLE_SHIFTLEAD, "{\"close_type\":{}}"},
+        {CO_ST_CLOSED, "visit", CO_ROLE_OPERATOR, "{\"satisfaction\":1}"},
+        {CO_ST_REGISTERED, "merge", CO_ROLE_SHIFTLEAD, "{\"into\":2026092900001}"},
+        {CO_ST_HANDLING, "request_extension", CO_ROLE_HANDLER, "{\"limit\":2,\"note\":\"x\"}"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         co_case c = mkcase(bad[i].st);
@@ -657,6 +667,8 @@ static void test_required_params(void **state)
     assert_int_equal(try_(&f, "dispatch", disp, "{\"dept\":\"\"}", now), CO_EINVAL);
     snprintf(f.routed_dept, sizeof f.routed_dept, "D-C");
     assert_int_equal(try_(&f, "dispatch", disp, "{}", now), CO_OK);
+    /* null stands for "not given" */
+    assert_int_equal(try_(&f, "dispatch", disp, "{\"dept\":null,\"note\":null}", now), CO_OK);
     /* a not-contacted visit needs no satisfaction */
     co_case v = mkcase(CO_ST_CLOSED);
     assert_int_equal(try_(&v, "visit", op, "{\"contacted\":false}", now), CO_OK);

@@ -5,6 +5,7 @@
 import { h, clear, toast, showError } from './dom.mjs';
 import { t, name, applyStatic, langButton, onLangChange } from './i18n.mjs';
 import { login, logout, me, currentUser } from './api.mjs';
+import { icon } from './icons.mjs';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -22,10 +23,10 @@ const NAV = {
 };
 
 const VIEWS = {
-  hotline: { icon: '☎', zh: '一号受理', en: 'Hotline intake', load: () => import('./views/hotline.mjs') },
-  queue: { icon: '☰', zh: '我的待办', en: 'My queue', load: () => import('./views/queue.mjs') },
-  inspector: { icon: '⌖', zh: '监督员巡查', en: 'Field inspection', load: () => import('./views/inspector.mjs') },
-  search: { icon: '⌕', zh: '案件查询', en: 'Find cases', load: () => import('./views/search.mjs') },
+  hotline: { icon: 'phone', zh: '一号受理', en: 'Hotline intake', load: () => import('./views/hotline.mjs') },
+  queue: { icon: 'inbox', zh: '我的待办', en: 'My queue', load: () => import('./views/queue.mjs') },
+  inspector: { icon: 'walk', zh: '监督员巡查', en: 'Field inspection', load: () => import('./views/inspector.mjs') },
+  search: { icon: 'search', zh: '案件查询', en: 'Find cases', load: () => import('./views/search.mjs') },
   case: { load: () => import('./views/case.mjs') },
 };
 
@@ -63,11 +64,11 @@ function renderChrome(user) {
     const v = VIEWS[key];
     const label = key === 'queue' ? queueTitle(user.role) : t(v.zh, v.en);
     ul.append(h('li', null, h('a', { href: '#/' + key, 'aria-current': cur === key ? 'page' : null, 'data-nav': key },
-      h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, v.icon), label)));
+      h('span', { class: 'nav-icon' }, icon(v.icon)), label)));
   }
   ul.append(h('li', { class: 'nav-sep', role: 'presentation' }));
-  ul.append(h('li', null, h('a', { href: '/dashboard', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, '▦'), t('指挥大屏', 'Command dashboard'))));
-  ul.append(h('li', null, h('a', { href: '/report', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, '✉'), t('市民上报', 'Citizens\u2019 page'))));
+  ul.append(h('li', null, h('a', { href: '/dashboard', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('dashboard')), t('指挥大屏', 'Command dashboard'))));
+  ul.append(h('li', null, h('a', { href: '/report', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('megaphone')), t('市民上报', 'Citizens\u2019 page'))));
   nav.append(ul);
   nav.hidden = false;
   nav.setAttribute('aria-label', t('主导航', 'Main navigation'));

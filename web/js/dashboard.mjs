@@ -198,7 +198,7 @@ function mapTitle() {
   const m = METRICS[state.metric];
   const lv = CHILD[levelOfCode(state.within)];
   const scope = state.metric === 'density' ? t(`近${DAYS}天`, `last ${DAYS} days`) : t('当前', 'now');
-  return `${t(m.zh, m.en)} · ${t('按', 'by ')}${t(LEVEL_NAME[lv][0], LEVEL_NAME[lv][1])} · ${scope}（${t(m.unitZh, m.unitEn)}）`;
+  return `${t(m.zh, m.en)} · ${t('按', 'by ')}${t(LEVEL_NAME[lv][0], LEVEL_NAME[lv][1])} · ${scope}${t(`（${m.unitZh}）`, ` (${m.unitEn})`)}`;
 }
 
 async function loadMapData() {
@@ -464,7 +464,7 @@ async function start() {
   if (started) return;
   started = true;
   const tools = document.getElementById('dh-tools');
-  clear(tools).append(langButton(), h('a', { href: '/', class: 'lang-switch', style: { textDecoration: 'none' } }, t('控制台', 'Console')),
+  clear(tools).append(langButton(), h('a', { href: '/', class: 'dh-link' }, t('控制台', 'Console')),
     h('button', { type: 'button', onclick: async () => { await logout().catch(() => {}); location.reload(); } }, t('退出', 'Sign out')));
   renderKpis();
   renderMetricButtons();

@@ -88,6 +88,7 @@ export function toast(msg, kind = 'info', ms = 5000) {
 }
 
 export function showError(e) {
+  console.error(e && e.stack ? e.stack : String(e));
   toast(e && e.message ? e.message : String(e), 'error', 8000);
 }
 

@@ -153,6 +153,7 @@ export class AreaMap {
       return;
     }
     this.pending = false;
+    if (this.chart.getWidth() !== this.el.clientWidth || this.chart.getHeight() !== this.el.clientHeight) this.chart.resize();
     const T = this.theme;
     const showLabels = this.opts.labels !== false && this.level !== 'grid' && this.names.size <= 40;
     const names = this.names;
@@ -243,7 +244,7 @@ export class AreaMap {
         data: [{ value: this.pin }],
         symbol: 'pin',
         symbolSize: 34,
-        symbolOffset: [0, '-40%'],
+        symbolOffset: [0, 0],
         itemStyle: { color: T.pin, borderColor: '#fff', borderWidth: 1.5 },
         z: 5,
         silent: true,

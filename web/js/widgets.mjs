@@ -7,6 +7,7 @@ import { h, clear, newId, field, showError } from './dom.mjs';
 import { t, isEn, onLangChange } from './i18n.mjs';
 import { get, qs, taxonomy, areaIndex, uploadPhoto } from './api.mjs';
 import { AreaMap, levelOfCode } from './map.mjs';
+import { icon } from './icons.mjs';
 
 /* ---------------------------------------------------------- combobox */
 
@@ -253,7 +254,7 @@ export function locationPicker({ mapHeight = 360, theme = 'light', showAddress =
       return;
     }
     const names = resolved.chain.map((x) => x.name).join(' · ');
-    status.append(h('span', { class: 'loc-icon', 'aria-hidden': 'true' }, '📍'), h('strong', null, names));
+    status.append(h('span', { class: 'loc-icon' }, icon('pin', { size: 16 })), h('strong', null, names));
     if (val && val.location) status.append(h('span', { class: 'muted' }, ` (${val.location.lon.toFixed(5)}, ${val.location.lat.toFixed(5)})`));
     else status.append(h('span', { class: 'muted' }, t('（按区域定位）', ' (by area)')));
   };

@@ -2,10 +2,11 @@
 // events, and only the actions the current user may take (allowed_actions).
 
 import { h, clear, put, fmtTime, lightBadge, stateBadge, dueOf, showError } from '../dom.mjs';
-import { t, name } from '../i18n.mjs';
-import { get, departments } from '../api.mjs';
+import { t, name, isEn } from '../i18n.mjs';
+import { get, departments, taxonomy } from '../api.mjs';
 import { AreaMap } from '../map.mjs';
 import { actionButtons, actionLabel } from '../actions.mjs';
+import { icon } from '../icons.mjs';
 
 function facts(rows) {
   const dl = h('dl', { class: 'facts' });
@@ -23,7 +24,7 @@ function gallery(ids, label) {
       h('img', { src: '/api/v1/media/' + id, alt: `${label} ${i + 1}`, loading: 'lazy' }))));
 }
 
-async function eventDetail(e, deptNames) {
+async function eventDetail(e, deptNames, catNames) {
   const d = e.data || {};
   const bits = [];
   if (e.action === 'register' && d.case) {
@@ -32,7 +33,7 @@ async function eventDetail(e, deptNames) {
   if (d.dept) bits.push(t('部门：', 'Department: ') + (deptNames.get(d.dept) || d.dept));
   if (d.result !== undefined) bits.push(d.result ? t('核实属实', 'Confirmed on site') : t('核实不属实', 'Not confirmed'));
   if (d.limit) bits.push(t('时长：', 'Limit: ') + d.limit);
-  if (d.category) bits.push(t('类别：', 'Category: ') + d.category);
+  if (d.category) bits.push(t('类别：', 'Category: ') + (catNames.get(d.category) || d.category));
   if (d.satisfaction) bits.push(t('满意度：', 'Satisfaction: ') + name('satisfaction', d.satisfaction));
   if (d.contacted === false) bits.push(t('未联系上', 'Not reached'));
   if (d.close_type) bits.push({ normal: t('正常结案', 'Normal closure'), overdue: t('超时结案', 'Closed late'), special: t('特殊结案', 'Special closure') }[d.close_type] || d.close_type);
@@ -52,6 +53,8 @@ export default async function casePage(main, { arg, user }) {
   let map = null;
   const deptList = await departments().catch(() => ({ items: [] }));
   const deptNames = new Map(deptList.items.map((d) => [d.code, d.name]));
+  const tax = await taxonomy().catch(() => ({ subclasses: [] }));
+  const catNames = new Map(tax.subclasses.map((s) => [(s.kind === 'component' ? 'C' : 'E') + s.code, isEn() && s.name_en ? s.name_en : s.name]));
 
   const head = h('div', { class: 'case-head' });
   const left = h('div');
@@ -64,7 +67,7 @@ export default async function casePage(main, { arg, user }) {
     put(clear(head),
       h('button', { type: 'button', class: 'btn btn-sm', onclick: () => (history.length > 1 ? history.back() : (location.hash = '#/')) }, '← ', t('返回', 'Back')),
       h('h1', { id: 'case-title' }, c.number), stateBadge(c), lightBadge(c),
-      c.severity !== 'normal' ? h('span', { class: 'sev sev-tag-' + c.severity }, '⚑ ' + name('severity', c.severity, c.severity_zh)) : null,
+      c.severity !== 'normal' ? h('span', { class: 'sev sev-tag-' + c.severity }, icon('flag', { size: 14 }), ' ' + name('severity', c.severity, c.severity_zh)) : null,
       h('span', { class: 'muted' }, name('channel', c.channel, c.channel_zh)));
   };
 
@@ -111,7 +114,7 @@ export default async function casePage(main, { arg, user }) {
       const r = await get(`/api/v1/cases/${c.id}/events`);
       const ol = h('ol', { class: 'timeline', id: 'timeline' });
       for (const e of r.events) {
-        const bits = await eventDetail(e, deptNames);
+        const bits = await eventDetail(e, deptNames, catNames);
         ol.append(h('li', { 'data-action': e.action },
           h('div', { class: 'when' }, fmtTime(e.ts, { year: true }), ' · ', e.actor || t('市民', 'Citizen'), e.role ? ` (${name('role', e.role, e.role)})` : ''),
           h('div', { class: 'what' }, actionLabel({ action: e.action, label: e.action_zh }),

@@ -3,9 +3,10 @@
 
 import { h, clear, field, lightBadge, lightRank, areaText, distance, fmtDistance, showError, toast } from '../dom.mjs';
 import { t, name } from '../i18n.mjs';
-import { get, post, qs } from '../api.mjs';
+import { get, post, qs, areaIndex } from '../api.mjs';
 import { categoryPicker, locationPicker, photoPicker } from '../widgets.mjs';
 import { actionButtons } from '../actions.mjs';
+import { icon } from '../icons.mjs';
 
 const TASK = { verifying: ['核实', 'Verify'], checking: ['核查', 'Check'] };
 
@@ -29,6 +30,13 @@ export default async function inspector(main, { user }) {
   const reportBox = h('section', { class: 'panel', id: 'report-panel', hidden: true, 'aria-labelledby': 'rep-h' });
   const tasksPanel = h('section', { class: 'panel', 'aria-labelledby': 'tasks-h' });
   const tasksCount = h('span', { class: 'muted' });
+  const scopeEl = h('span', { class: 'muted' }, user.scope ? t('责任区 ', 'Area ') + user.scope : '');
+  if (user.scope) {
+    areaIndex().then((idx) => {
+      const a = idx.byCode.get(user.scope);
+      if (a) scopeEl.textContent = t('责任区：', 'Area: ') + a.name;
+    }).catch(() => {});
+  }
 
   /* ----------------------------------------------------------- tasks */
   const loadTasks = async () => {
@@ -50,7 +58,7 @@ export default async function inspector(main, { user }) {
           h('div', { class: 'top' },
             h('span', { class: 'state state-' + c.state }, t(kind[0], kind[1])), lightBadge(c),
             h('a', { class: 'num', href: '#/case/' + c.id }, c.number),
-            isFinite(c._d) ? h('span', { class: 'dist', title: t('距您', 'Distance from you') }, '⌖ ' + fmtDistance(c._d)) : null),
+            isFinite(c._d) ? h('span', { class: 'dist', title: t('距您', 'Distance from you') }, icon('locate', { size: 15 }), ' ' + fmtDistance(c._d)) : null),
           h('div', { class: 'muted' }, [c.category_name, areaText(c)].filter(Boolean).join(' · ')),
           h('div', { class: 'd' }, c.description),
           h('div', { class: 'cell-actions' }, actionButtons(c, () => loadTasks()))));
@@ -71,7 +79,7 @@ export default async function inspector(main, { user }) {
     picker = locationPicker({ mapHeight: 260, showAddress: true });
     const err = h('div', { class: 'error-text', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg', style: { width: '100%' } }, t('提交上报', 'Send report'));
-    const useGps = h('button', { type: 'button', class: 'btn' }, '⌖ ', t('使用当前位置', 'Use my position'));
+    const useGps = h('button', { type: 'button', class: 'btn' }, icon('locate'), t('使用当前位置', 'Use my position'));
     useGps.addEventListener('click', async () => {
       try {
         const p = await locate();
@@ -129,10 +137,10 @@ export default async function inspector(main, { user }) {
   };
 
   main.append(h('div', { class: 'insp' },
-    h('div', { class: 'page-head' }, h('h1', null, t('监督员巡查', 'Field inspection')), h('span', { class: 'muted' }, user.scope ? t('责任区 ', 'Area ') + user.scope : '')),
+    h('div', { class: 'page-head' }, h('h1', null, t('监督员巡查', 'Field inspection')), scopeEl),
     h('div', { class: 'big-actions' },
-      h('button', { type: 'button', class: 'btn btn-primary', id: 'btn-report', onclick: openReport }, h('span', { class: 'ico', 'aria-hidden': 'true' }, '📷'), t('上报问题', 'Report a problem')),
-      h('button', { type: 'button', class: 'btn', onclick: () => { loadTasks(); document.getElementById('tasks-h').scrollIntoView(); } }, h('span', { class: 'ico', 'aria-hidden': 'true' }, '⌖'), t('刷新任务', 'Refresh tasks'))),
+      h('button', { type: 'button', class: 'btn btn-primary', id: 'btn-report', onclick: openReport }, h('span', { class: 'ico' }, icon('camera', { size: 28 })), t('上报问题', 'Report a problem')),
+      h('button', { type: 'button', class: 'btn', onclick: () => { loadTasks(); document.getElementById('tasks-h').scrollIntoView(); } }, h('span', { class: 'ico' }, icon('refresh', { size: 28 })), t('刷新任务', 'Refresh tasks'))),
     gps, reportBox,
     h('div', { style: { height: '16px' } }),
     tasksPanel));
@@ -147,7 +155,7 @@ export default async function inspector(main, { user }) {
         const g = await get('/api/v1/geocode' + qs({ lon: p.longitude.toFixed(7), lat: p.latitude.toFixed(7) }));
         place = [g.street && g.street.name, g.community && g.community.name, (g.grid || g.nearest_grid || {}).name].filter(Boolean).join(' · ');
       } catch { /* outside the city */ }
-      clear(gps).append('⌖ ', t('已定位', 'Located'), place ? '：' + place : '', h('span', { class: 'muted' }, ` (±${Math.round(p.accuracy)} m)`));
+      clear(gps).append(icon('locate', { size: 15 }), ' ', t('已定位', 'Located'), place ? '：' + place : '', h('span', { class: 'muted' }, ` (±${Math.round(p.accuracy)} m)`));
       loadTasks();
       if (picker) autoLocate();
     })

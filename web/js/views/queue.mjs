@@ -7,6 +7,7 @@ import { h, clear, fmtTime, lightBadge, lightRank, dueOf, stateBadge, areaText, 
 import { t, name } from '../i18n.mjs';
 import { get, qs } from '../api.mjs';
 import { actionButtons } from '../actions.mjs';
+import { icon } from '../icons.mjs';
 
 /* Tabs per role: states whose cases wait for this role. */
 export const TABS = {
@@ -101,6 +102,7 @@ export default async function queue(main, { user, arg, title }) {
   };
 
   let loading = 0;
+  let lastSig = '';
   const load = async () => {
     if (!current) {
       clear(body).append(h('p', { class: 'empty' }, t('您的岗位没有待办。', 'Your role has no queue.')));
@@ -112,6 +114,10 @@ export default async function queue(main, { user, arg, title }) {
       if (my !== loading) return;
       sortUrgent(items);
       renderTabs();
+      // nothing changed (a live update elsewhere): keep the rows as they are
+      const sig = items.map((c) => `${c.id}:${c.updated}:${c.state}:${c.light}`).join(',') + '|' + (current && current.key);
+      if (sig === lastSig && body.firstChild) return;
+      lastSig = sig;
       clear(body);
       const red = items.filter((c) => lightRank(c) === 0).length;
       const yellow = items.filter((c) => lightRank(c) === 1).length;
@@ -133,7 +139,7 @@ export default async function queue(main, { user, arg, title }) {
 
   main.append(
     h('div', { class: 'page-head' }, h('h1', null, title || t('我的待办', 'My queue')), summary, h('span', { class: 'spacer' }),
-      h('button', { type: 'button', class: 'btn', onclick: refresh }, '⟳ ', t('刷新', 'Refresh'))),
+      h('button', { type: 'button', class: 'btn', onclick: refresh }, icon('refresh', { size: 16 }), t('刷新', 'Refresh'))),
     tablist, h('div', { class: 'panel', style: { padding: '0', overflow: 'auto' } }, body));
   renderTabs();
   await load();
