@@ -101,10 +101,18 @@ static void drop(sub *s)
     co_free(s);
 }
 
+/* The client went away. libevent has already detached a request that was
+ * still streaming (its connection is NULL) and leaves it to us to free;
+ * when the whole server shuts down the request is still attached and
+ * libevent frees it itself. */
 static void on_close(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
-    drop(arg);
+    sub *s = arg;
+    struct evhttp_request *req = s->req;
+    drop(s);
+    if (!evhttp_request_get_connection(req))
+        evhttp_request_free(req);
 }
 
 /* Sends every message newer than w->seen to w's subscribers (worker thread). */

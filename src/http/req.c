@@ -225,6 +225,7 @@ struct co_deferred {
     co_deferred_fn fn, gone_fn;
     void *arg;
     int gone;
+    int orphan;   /* libevent detached the request: ours to free */
 };
 
 void co_req_finish(co_req *r)
@@ -239,6 +240,7 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
     co_deferred *d = arg;
     d->gone = 1;
     d->conn = NULL;
+    d->orphan = evhttp_request_get_connection(d->r->ev) == NULL;
 }
 
 static void on_fired(evutil_socket_t fd, short what, void *arg)
@@ -253,6 +255,8 @@ static void on_fired(evutil_socket_t fd, short what, void *arg)
         co_log_info("msg=\"client went away before the reply\" path=\"%.200s\"", r->path);
         if (d->gone_fn)
             d->gone_fn(NULL, d->arg);
+        if (d->orphan)
+            evhttp_request_free(r->ev);
         r->ev = NULL;
     } else {
         d->fn(r, d->arg);

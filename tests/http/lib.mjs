@@ -34,9 +34,17 @@ export const DISTRICT_OTHER = '150103';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// city-<which binary>-<its mtime and size>: a rebuilt binary gets a new
+// city; bin/cityops and build-san/cityops keep one each.
+function binTag() {
+  let h = 0;
+  for (const ch of BIN) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+  return h.toString(16);
+}
+
 function cityKey() {
   const st = fs.statSync(BIN);
-  return `${Math.floor(st.mtimeMs)}-${st.size}`;
+  return `${binTag()}-${Math.floor(st.mtimeMs)}-${st.size}`;
 }
 
 function removeQuietly(dir) {
@@ -72,7 +80,7 @@ export function demoCity() {
     if (fs.existsSync(path.join(dir, '.ready'))) return dir;
     // older cities of older binaries go
     for (const name of fs.readdirSync(base))
-      if (name.startsWith('city-') && name !== `city-${key}`) removeQuietly(path.join(base, name));
+      if (name.startsWith(`city-${binTag()}-`) && name !== `city-${key}`) removeQuietly(path.join(base, name));
     const tmp = `${dir}.tmp-${process.pid}`;
     removeQuietly(tmp);
     const r = spawnSync(BIN, ['demo', '--data', tmp, '--no-serve', '--cases', '2000'], {
