@@ -15,7 +15,8 @@
 #     statements, N single-row INSERT transactions in total, each a ~1 KB JSON text.
 #     Both data directories are under the same temp dir, on the same disk.
 #  R rounds (default 2) alternate cityops and PostgreSQL, so both see the same background
-#  load (the machine is shared); each store keeps growing by N a round. Prints every
+#  load (the machine is shared); cityops starts each round from a fresh copy of the demo,
+#  the PostgreSQL table keeps growing by N a round. Prints every
 #  round's rate, the best of each with its p50/p99 latency, and the ratio best / best.
 #
 # Target (issue): ≥ 10,000 cases/s with 16 clients; reference: PostgreSQL 15 about
@@ -40,12 +41,15 @@ PG_COUNT=$((PER_CLIENT * CLIENTS))
 bench_machine
 bench_build
 bench_ensure_pkgs postgresql-15
+# $BENCH_TMP/demo0 stays pristine; each round runs on a fresh copy of it, $BENCH_TMP/demo
+# (case numbers are YYYYMMDD + a 5-digit daily sequence: cityops refuses the 100,000th
+# case of a day with 413, so rounds must not pile up on one data dir)
 if [ -z "$DATA" ]; then
-    bench_demo "$BENCH_TMP/demo" "$CASES"
+    bench_demo "$BENCH_TMP/demo0" "$CASES"
 else
     bench_log "copying $DATA"
-    mkdir -p "$BENCH_TMP/demo"
-    cp -a "$DATA/." "$BENCH_TMP/demo/"
+    mkdir -p "$BENCH_TMP/demo0"
+    cp -a "$DATA/." "$BENCH_TMP/demo0/"
 fi
 
 # ---- PostgreSQL set-up (before any timing; the server idles while cityops runs)
@@ -80,13 +84,17 @@ INSERT INTO cases (grid, category, state, body) VALUES ('1501' || lpad(:g::text,
 SQL
 echo "PostgreSQL row body: $(printf '%s' "$BODY" | wc -c) bytes of JSON text; table pre-filled with $CASES rows, 3 indexes"
 
-# ---- rounds: cityops, then PostgreSQL, alternately (both stores keep growing by N a round)
+# ---- rounds: cityops (on a fresh copy of the demo), then PostgreSQL (its table keeps
+# growing by N a round), alternately
 CO_RATES=() PG_RATES=() CO_BEST=0 PG_BEST=0 CO_LAT="" PG_LAT=""
 for ((r = 1; r <= ROUNDS; r++)); do
+    rm -rf "$BENCH_TMP/demo"
+    cp -a "$BENCH_TMP/demo0" "$BENCH_TMP/demo"
     sync
     bench_log "round $r/$ROUNDS: cityops bench intake --clients $CLIENTS --count $COUNT (load $(cut -d' ' -f1 /proc/loadavg))"
     "$CITYOPS" bench intake --data "$BENCH_TMP/demo" --clients "$CLIENTS" --count "$COUNT" |
-        tee "$BENCH_TMP/intake.out"
+        tee "$BENCH_TMP/intake.out" ||
+        bench_die "cityops bench intake failed (every answer other than 201 counts as a failure)"
     rate=$(sed -n 's/.* = \([0-9]*\) cases\/s.*/\1/p' "$BENCH_TMP/intake.out")
     [ -n "$rate" ] || bench_die "no rate in the cityops output"
     CO_RATES+=("$rate")

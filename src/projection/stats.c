@@ -409,11 +409,29 @@ static void keys(const co_projection *p, const plan *pl, const co_proj_chunk *ch
     EACH({ key[j] = col16[r] < nk ? col16[r] : 0; });
 }
 
+/* Rows arrive in time order, so time keys come in long runs: count a run
+ * in a register instead of incrementing the same counter row after row. */
+static void count_runs(const uint32_t *key, uint32_t m, gacc *A)
+{
+    uint32_t run = 0, k = m ? key[0] : 0;
+    for (uint32_t j = 0; j < m; j++) {
+        if (key[j] != k) {
+            A[k].count += run;
+            k = key[j];
+            run = 0;
+        }
+        run++;
+    }
+    A[k].count += run;
+}
+
 static void accumulate(const plan *pl, const co_proj_chunk *ch, uint32_t m, int dense,
                        const uint32_t *sel, const uint32_t *key, gacc *A, uint32_t *H)
 {
     if (pl->hist)
         EACH({ H[(size_t)key[j] << 8 | ch->sb[r]]++; });
+    else if (is_time_group(pl->group))
+        count_runs(key, m, A);
     else
         EACH({ A[key[j]].count++; });
     if ((pl->need & NEED_SB) && !pl->hist)

@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, uiLogin, shot, makePhoto, clickMap, apiLogin, api, expectNoProblems } from './lib.mjs';
+import { startServer, launch, newPage, uiLogin, shot, makePhoto, clickMap, apiLogin, api, expectNoProblems, unlabelled } from './lib.mjs';
 
 const POINT = { lon: 111.6905, lat: 40.8502 }; // 新城区 · 海拉尔东路街道 · 长海社区
 const XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
@@ -93,7 +93,9 @@ test('hotline intake: caller history, map and name search, category search, numb
   await op.locator('textarea[name=description]').fill(`${XSS} 人行道上流动摊贩占道经营，行人只能走机动车道`);
   await op.locator('textarea[name=demand]').fill('尽快清理，恢复人行道通行');
   await op.locator('input[name=address]').fill('新华大街与锡林路交叉口东北角');
-  await shot(op, 'hotline', { docs: true });
+  assert.deepEqual(await unlabelled(op), [], 'every input has a label');
+  await op.evaluate(() => window.scrollTo(0, 0));
+  await shot(op, 'hotline', { docs: true, fullPage: true });
 
   const t0 = Date.now();
   await op.keyboard.press('Control+Enter');
@@ -154,6 +156,7 @@ test('inspector reports a new problem with a photo and the phone\'s GPS', async 
   await panel.locator('.cat-picker input').fill('污水井盖');
   await panel.locator('.cat-picker .cb-opt').first().click();
   await panel.locator('textarea[name=description]').fill('人行道污水井盖破损，有行人绊倒风险');
+  assert.deepEqual(await unlabelled(insp), []);
   await shot(insp, 'inspector-report', { fullPage: true });
   await panel.locator('button[type=submit]').click();
   await panel.locator('#case-number').waitFor();
@@ -185,6 +188,7 @@ test('shift lead files it, the dispatcher dispatches to the routed department', 
   const dlg = disp.locator('dialog[data-action="dispatch"]');
   await dlg.waitFor();
   assert.equal(await dlg.locator('select[name=dept]').inputValue(), 'D-CG-150102');
+  assert.deepEqual(await unlabelled(disp, 'dialog'), []);
   assert.match(await dlg.textContent(), /按路由规则建议派往：新城区城市管理综合执法局/);
   await shot(disp, 'dispatch-dialog', { docs: true });
   await dlg.locator('.dialog-foot button[type=submit]').click();
@@ -295,5 +299,24 @@ test('a hotline call registered by keyboard alone', async () => {
   assert.equal(c.caller.phone, '13800138000');
   assert.match(c.areas.community.name, /长海/);
   expectNoProblems(assert, op);
+  await op.context().close();
+});
+
+test('the console in English, remembered across reloads', async () => {
+  const op = await newPage(browser);
+  await uiLogin(op, server.url, 'operator');
+  await op.locator('.lang-switch', { hasText: 'EN' }).click();
+  await op.locator('#nav a[data-nav="hotline"]', { hasText: 'Hotline intake' }).waitFor();
+  await op.locator('h1', { hasText: 'Hotline intake' }).waitFor();
+  await op.reload();
+  await op.locator('#nav a[data-nav="queue"]', { hasText: 'My queue' }).waitFor();
+  await op.goto(server.url + '/#/case/' + number);
+  await op.locator('#timeline li[data-action="dispatch"]', { hasText: 'Dispatch' }).waitFor();
+  assert.match(await op.locator('.case-head .state').textContent(), /^Closed$/);
+  // errors from the server are shown in the chosen language
+  await op.goto(server.url + '/#/case/9999999999999');
+  await op.locator('[role=alert]', { hasText: 'no such case' }).waitFor();
+  await shot(op, 'console-english');
+  expectNoProblems(assert, op, [/404 GET .*\/api\/v1\/cases\/9999999999999/]);
   await op.context().close();
 });

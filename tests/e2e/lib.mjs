@@ -225,6 +225,13 @@ export async function clickMap(page, selector, lon, lat) {
   await page.mouse.click(pt.x, pt.y);
 }
 
+/* Inputs, selects and textareas (visible or not) without a label. */
+export function unlabelled(page, scope = 'body') {
+  return page.locator(scope).evaluate((root) => [...root.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 100)));
+}
+
 export function expectNoProblems(assert, page, ignore = []) {
   const left = page.problems.filter((p) => !ignore.some((re) => re.test(p)));
   assert.deepEqual(left, [], 'the page reported errors');

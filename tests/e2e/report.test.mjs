@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, shot, makePhoto, clickMap, apiLogin, api, expectNoProblems } from './lib.mjs';
+import { startServer, launch, newPage, shot, makePhoto, clickMap, apiLogin, api, expectNoProblems, unlabelled } from './lib.mjs';
 
 let server;
 let browser;
@@ -95,10 +95,7 @@ test('a report placed by a click on the map, on a phone, in English', async () =
   assert.match(await m.locator('.loc-picker .crumbs').textContent(), /^City›新城区›/);
   await m.locator('.loc-status', { hasText: '网格' }).waitFor();
   // every input, select and textarea has a label
-  const unlabelled = await m.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
-    .map((el) => el.outerHTML.slice(0, 80)));
-  assert.deepEqual(unlabelled, []);
+  assert.deepEqual(await unlabelled(m), []);
   await m.locator('#panel-report button[type=submit]').click();
   await m.locator('#case-number').waitFor();
   assert.match(await m.locator('.result-banner').textContent(), /Thank you! Your case number/);

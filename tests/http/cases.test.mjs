@@ -650,3 +650,62 @@ describe('citizens', () => {
     assert.equal(c.channel, 'web');
   });
 });
+
+describe('concurrency and durability', () => {
+  test('concurrent registrations get distinct numbers', async () => {
+    const before = (await api(srv, 'GET', '/api/v1/health')).json.cases;
+    const N = 40;
+    const replies = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        api(srv, 'POST', '/api/v1/cases', {
+          token: tok(i % 2 ? 'operator' : 'inspector'),
+          body: { description: `并发受理 ${i}`, category: 'E0402', location: POINT_150102 },
+        }),
+      ),
+    );
+    for (const r of replies) assert.equal(r.status, 201, r.text);
+    assert.equal(new Set(replies.map((r) => r.json.number)).size, N);
+    assert.equal(new Set(replies.map((r) => r.json.id)).size, N);
+    assert.equal((await api(srv, 'GET', '/api/v1/health')).json.cases, before + N);
+  });
+
+  test('the same step taken twice at once: one wins, the other gets 409', async () => {
+    const c = await caseIn('dispatched');
+    const replies = await Promise.all(Array.from({ length: 8 }, () => act(srv, tok('handler'), c.id, 'accept', {})));
+    const codes = replies.map((r) => r.status).sort();
+    assert.deepEqual(codes, [200, 409, 409, 409, 409, 409, 409, 409]);
+    const ev = await api(srv, 'GET', `/api/v1/cases/${c.id}/events`, { token: tok('operator') });
+    assert.equal(ev.json.events.filter((e) => e.action === 'accept').length, 1);
+  });
+
+  test('a 201 survives kill -9', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api(srv, 'POST', '/api/v1/cases', {
+          token: tok('operator'),
+          body: { description: `持久化 ${i}`, category: 'E0402', location: POINT_150102 },
+        }),
+      ),
+    );
+    for (const r of replies) assert.equal(r.status, 201);
+    const moved = await caseIn('handling');
+    const count = (await api(srv, 'GET', '/api/v1/health')).json.cases;
+    const dir = srv.dir;
+    await srv.kill();
+    srv = await startServer({ dir });
+    S = await loginAll(srv);
+    assert.equal((await api(srv, 'GET', '/api/v1/health')).json.cases, count);
+    for (const r of replies) {
+      const c = await getCase('operator', r.json.number);
+      assert.equal(c.id, r.json.id);
+      assert.equal(c.description, r.json.description);
+    }
+    const m = await getCase('handler', moved.id);
+    assert.equal(m.state, 'handling');
+    const ev = await api(srv, 'GET', `/api/v1/cases/${moved.id}/events`, { token: tok('operator') });
+    assert.deepEqual(ev.json.events.map((e) => e.action), ['register', 'file', 'dispatch', 'accept']);
+    // and numbering goes on after the restart
+    const next = await createCase(srv, tok('operator'));
+    assert.ok(next.id > Math.max(...replies.map((r) => r.json.id), moved.id));
+  });
+});

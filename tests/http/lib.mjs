@@ -110,11 +110,16 @@ export function freePort() {
   });
 }
 
-// Serves a fresh copy of the demo city on a free port.
-export async function startServer({ threads = 2 } = {}) {
-  const city = demoCity();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityops-srv-'));
-  fs.cpSync(city, dir, { recursive: true });
+// Serves a fresh copy of the demo city on a free port — or, with `dir`, an
+// existing data directory (a restart). stop({keep: true}) leaves the
+// directory; kill() is SIGKILL (no shutdown at all).
+export async function startServer({ threads = 2, dir: reuse } = {}) {
+  let dir = reuse;
+  if (!dir) {
+    const city = demoCity();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityops-srv-'));
+    fs.cpSync(city, dir, { recursive: true });
+  }
   const port = await freePort();
   const logPath = path.join(dir, 'server.log');
   const log = fs.openSync(logPath, 'a');
@@ -154,15 +159,19 @@ export async function startServer({ threads = 2 } = {}) {
       return exited;
     },
     log: () => tail(logPath, 20000),
-    async stop() {
+    async stop({ keep = false, signal = 'SIGTERM' } = {}) {
       if (!exited) {
-        proc.kill('SIGTERM');
+        proc.kill(signal);
         const until = Date.now() + 10000;
         while (!exited && Date.now() < until) await sleep(25);
         if (!exited) proc.kill('SIGKILL');
+        while (!exited) await sleep(10);
       }
-      if (!process.env.KEEP_SERVER_DIR) removeQuietly(dir);
+      if (!keep && !process.env.KEEP_SERVER_DIR) removeQuietly(dir);
       return exited;
+    },
+    kill() {
+      return this.stop({ keep: true, signal: 'SIGKILL' });
     },
   };
   return srv;

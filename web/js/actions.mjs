@@ -2,7 +2,7 @@
 // the workflow table asks for (src/domain/workflow.c). runAction resolves
 // with the updated case, or null when cancelled.
 
-import { h, clear, field, toast, newId } from './dom.mjs';
+import { h, clear, field, toast, newId, lightBadge } from './dom.mjs';
 import { t, name, isEn } from './i18n.mjs';
 import { get, post, departments } from './api.mjs';
 import { categoryPicker, photoPicker } from './widgets.mjs';
@@ -187,7 +187,7 @@ async function buildForm(c, action) {
     case 'reopen':
     case 'answer': {
       const labels = {
-        void: [t('作废原因', 'Why void')], send_back: [t('回退原因', 'Why send back'), t('如：不属于本部门职责', 'e.g. not this department’s duty')],
+        void: [t('作废原因', 'Why void')], send_back: [t('回退原因', 'Why send back'), t('如：不属于本部门职责', 'e.g. not this department\'s duty')],
         reject_extension: [t('驳回理由', 'Reason')], reject_suspension: [t('驳回理由', 'Reason')],
         request_suspension: [t('挂账理由', 'Why suspend'), t('如：需协调多部门、季节性原因', 'e.g. needs several departments; seasonal')],
         reopen: [t('重办原因', 'Why reopen')], answer: [t('答复内容', 'Answer given'), t('已向市民答复的内容', 'What the citizen was told')],
@@ -220,6 +220,15 @@ export async function submitAction(c, action, params) {
   return post(`/api/v1/cases/${encodeURIComponent(c.id)}/actions/${encodeURIComponent(action)}`, clean(params));
 }
 
+/* What the dialog is about: category, place, light and the description. */
+function caseSummary(c) {
+  const a = c.areas || {};
+  const where = [a.district, a.street, a.community].filter(Boolean).map((x) => x.name).join(' · ');
+  return h('div', { class: 'dlg-case' },
+    h('div', { class: 'dlg-case-top' }, lightBadge(c), h('strong', null, c.category_name || name('request_type', c.request_type, c.request_type_zh) || t('未分类', 'Unclassified')), h('span', { class: 'muted' }, where)),
+    h('div', { class: 'dlg-case-desc' }, c.description));
+}
+
 /* Opens the dialog for one action; resolves with the updated case or null. */
 export async function runAction(c, action) {
   const { nodes, params } = await buildForm(c, action);
@@ -229,7 +238,7 @@ export async function runAction(c, action) {
   const cancel = h('button', { type: 'button', class: 'btn' }, t('取消', 'Cancel'));
   const form = h('form', { method: 'dialog', novalidate: false },
     h('div', { class: 'dialog-head' }, h('h2', { id: titleId }, actionLabel(action)), h('span', { class: 'muted num' }, c.number)),
-    h('div', { class: 'dialog-body' }, NO_FORM.has(action) && nodes.length === 1 ? h('p', null, t('确认对该案件执行此操作？', 'Take this action on the case?')) : null, nodes, err),
+    h('div', { class: 'dialog-body' }, caseSummary(c), NO_FORM.has(action) && nodes.length === 1 ? h('p', null, t('确认对该案件执行此操作？', 'Take this action on the case?')) : null, nodes, err),
     h('div', { class: 'dialog-foot' }, cancel, ok));
   const dlg = h('dialog', { class: 'action-dialog', 'aria-labelledby': titleId, 'data-action': action }, form);
   document.body.append(dlg);

@@ -68,7 +68,7 @@ function renderChrome(user) {
   }
   ul.append(h('li', { class: 'nav-sep', role: 'presentation' }));
   ul.append(h('li', null, h('a', { href: '/dashboard', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('dashboard')), t('指挥大屏', 'Command dashboard'))));
-  ul.append(h('li', null, h('a', { href: '/report', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('megaphone')), t('市民上报', 'Citizens\u2019 page'))));
+  ul.append(h('li', null, h('a', { href: '/report', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('megaphone')), t('市民上报', 'Citizen reports'))));
   nav.append(ul);
   nav.hidden = false;
   nav.setAttribute('aria-label', t('主导航', 'Main navigation'));

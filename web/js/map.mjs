@@ -244,7 +244,7 @@ export class AreaMap {
         data: [{ value: this.pin }],
         symbol: 'pin',
         symbolSize: 34,
-        symbolOffset: [0, 0],
+        symbolOffset: [0, '20%'],
         itemStyle: { color: T.pin, borderColor: '#fff', borderWidth: 1.5 },
         z: 5,
         silent: true,

@@ -18,7 +18,7 @@ export default async function hotline(main) {
   /* ---------------------------------------------- the caller's history */
   const phone = h('input', { type: 'tel', name: 'phone', inputmode: 'tel', autocomplete: 'off', maxlength: 20, pattern: '\\+?[0-9\\-]{5,20}' });
   const lookupBtn = h('button', { type: 'button', class: 'btn' }, t('查询来电', 'Look up'));
-  const history = h('div', { 'aria-live': 'polite', id: 'caller-history' }, h('p', { class: 'muted' }, t('输入来电号码后按回车，查看该市民以往的诉求。', 'Type the caller’s number and press Enter to see earlier cases.')));
+  const history = h('div', { 'aria-live': 'polite', id: 'caller-history' }, h('p', { class: 'muted' }, t('输入来电号码后按回车，查看该市民以往的诉求。', 'Type the caller\'s number and press Enter to see earlier cases.')));
   let lastLooked = '';
   const lookup = async () => {
     const p = phone.value.trim();
@@ -55,10 +55,10 @@ export default async function hotline(main) {
 
   const callerPanel = h('section', { class: 'panel', 'aria-labelledby': 'caller-h' },
     h('h2', { id: 'caller-h' }, h('span', { class: 'step', 'aria-hidden': 'true' }, '1'), t('来电人（谁）', 'Caller (who)')),
-    h('div', { class: 'row', style: { alignItems: 'flex-end' } }, field(t('来电号码', 'Caller’s phone'), phone, { hint: t('Alt+P 跳到此处', 'Alt+P jumps here') }), h('div', { class: 'field', style: { flex: '0 0 auto' } }, lookupBtn)),
+    h('div', { class: 'row', style: { alignItems: 'flex-end' } }, field(t('来电号码', 'Caller\'s phone'), phone, { hint: t('Alt+P 跳到此处', 'Alt+P jumps here') }), h('div', { class: 'field', style: { flex: '0 0 auto' } }, lookupBtn)),
     null);
   const callerName = h('input', { type: 'text', name: 'caller_name', maxlength: 60, autocomplete: 'off' });
-  callerPanel.append(field(t('来电人姓名', 'Caller’s name'), callerName, { hint: t('可选；市民要求保密时留空', 'Optional; leave empty if the caller asks for privacy') }), history);
+  callerPanel.append(field(t('来电人姓名', 'Caller\'s name'), callerName, { hint: t('可选；市民要求保密时留空', 'Optional; leave empty if the caller asks for privacy') }), history);
 
   /* ------------------------------------------------------------- form */
   const rt = h('select', { name: 'request_type' });
@@ -170,7 +170,7 @@ export default async function hotline(main) {
     cat.set('');
     cat.suggestFrom('');
     loc.reset();
-    clear(history).append(h('p', { class: 'muted' }, t('输入来电号码后按回车，查看该市民以往的诉求。', 'Type the caller’s number and press Enter to see earlier cases.')));
+    clear(history).append(h('p', { class: 'muted' }, t('输入来电号码后按回车，查看该市民以往的诉求。', 'Type the caller\'s number and press Enter to see earlier cases.')));
     lastLooked = '';
     updateCount();
   };

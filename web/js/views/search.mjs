@@ -53,7 +53,7 @@ export default async function search(main, { user }) {
   const form = h('form', { class: 'panel', role: 'search' },
     h('div', { class: 'row', style: { alignItems: 'flex-end' } },
       field(t('关键词 / 编号', 'Words / number'), q), field(t('状态', 'State'), state), field(t('区县', 'District'), district), field(t('渠道', 'Channel'), channel),
-      phone ? field(t('来电号码', 'Caller’s phone'), phone) : null,
+      phone ? field(t('来电号码', 'Caller\'s phone'), phone) : null,
       h('div', { class: 'field', style: { flex: '0 0 auto' } }, h('label', { for: 'f-overdue', style: { fontWeight: 400 } }, overdue, ' ', t('仅超期', 'Overdue only'))),
       h('div', { class: 'field', style: { flex: '0 0 auto' } }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('查询', 'Search')))));
   form.addEventListener('submit', (e) => { e.preventDefault(); run(false); });
