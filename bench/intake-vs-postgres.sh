@@ -5,7 +5,8 @@
 #
 #  1. cityops: a demo city (built with --cases C, default 200,000 cases of history; or a COPY
 #     of --data DIR), then `cityops bench intake --clients K --count N` (K default 16,
-#     N default 50,000): its own server, K keep-alive HTTP connections driven by one epoll
+#     N default 50,000) against `cityops serve` on that copy (started by this script so it
+#     can read the server's CPU time): K keep-alive HTTP connections driven by one epoll
 #     thread, each POST /api/v1/cases validated, geocoded, classified, routed and committed
 #     (SQLite WAL, synchronous=FULL, group commit) before its 201.
 #  2. PostgreSQL 15 (throw-away cluster from bench/lib.sh, default configuration: fsync on,
@@ -86,29 +87,67 @@ echo "PostgreSQL row body: $(printf '%s' "$BODY" | wc -c) bytes of JSON text; ta
 
 # ---- rounds: cityops (on a fresh copy of the demo), then PostgreSQL (its table keeps
 # growing by N a round), alternately
-CO_RATES=() PG_RATES=() CO_BEST=0 PG_BEST=0 CO_LAT="" PG_LAT=""
+CO_RATES=() PG_RATES=() CO_BEST=0 PG_BEST=0 CO_LAT="" PG_LAT="" CO_CPUS=() PG_CPUS=()
+TCK=$(getconf CLK_TCK)
+SERVE_PID=""
+stop_serve() {
+    [ -n "$SERVE_PID" ] || return 0
+    kill -TERM "$SERVE_PID" 2>/dev/null || true
+    wait "$SERVE_PID" 2>/dev/null || true
+    SERVE_PID=""
+}
+bench_on_exit stop_serve
+# cpu_us TICKS_SERVER TICKS_CLIENT_SECONDS N: "server S µs + client C µs"
+cpu_us() {
+    awk -v s="$1" -v c="$2" -v n="$3" -v t="$TCK" \
+        'BEGIN { printf "server %.0f µs + client %.0f µs", s / t / n * 1e6, c / n * 1e6 }'
+}
 for ((r = 1; r <= ROUNDS; r++)); do
+    # cityops: `cityops serve` on a fresh copy, then `cityops bench intake --url` against it
+    # (the bench would start the same server itself; starting it here lets the script read
+    # the server's CPU time, and keeps its log)
     rm -rf "$BENCH_TMP/demo"
     cp -a "$BENCH_TMP/demo0" "$BENCH_TMP/demo"
     sync
+    port=$(bench_free_port)
+    "$CITYOPS" serve --data "$BENCH_TMP/demo" --listen "127.0.0.1:$port" 2>"$BENCH_TMP/serve.log" &
+    SERVE_PID=$!
+    for ((i = 0; i < 600; i++)); do bench_http_ok "$port" /api/v1/health && break; sleep 0.2; done
+    bench_http_ok "$port" /api/v1/health || { tail "$BENCH_TMP/serve.log" >&2; bench_die "cityops serve did not come up"; }
+    sleep 1
     bench_log "round $r/$ROUNDS: cityops bench intake --clients $CLIENTS --count $COUNT (load $(cut -d' ' -f1 /proc/loadavg))"
-    "$CITYOPS" bench intake --data "$BENCH_TMP/demo" --clients "$CLIENTS" --count "$COUNT" |
-        tee "$BENCH_TMP/intake.out" ||
+    t0=$(bench_cpu_ticks "$SERVE_PID")
+    /usr/bin/time -f '%U %S' -o "$BENCH_TMP/client.time" \
+        "$CITYOPS" bench intake --data "$BENCH_TMP/demo" --url "http://127.0.0.1:$port" \
+        --clients "$CLIENTS" --count "$COUNT" | tee "$BENCH_TMP/intake.out" || {
+        grep -v 'status=201' "$BENCH_TMP/serve.log" | tail -5 >&2
         bench_die "cityops bench intake failed (every answer other than 201 counts as a failure)"
+    }
+    t1=$(bench_cpu_ticks "$SERVE_PID")
+    stop_serve
+    cpu=$(cpu_us $((t1 - t0)) "$(awk '{ print $1 + $2 }' "$BENCH_TMP/client.time")" "$COUNT")
+    echo "cityops CPU per case: $cpu"
     rate=$(sed -n 's/.* = \([0-9]*\) cases\/s.*/\1/p' "$BENCH_TMP/intake.out")
     [ -n "$rate" ] || bench_die "no rate in the cityops output"
     CO_RATES+=("$rate")
+    CO_CPUS+=("$cpu")
     if [ "$rate" -gt "$CO_BEST" ]; then
         CO_BEST=$rate
         CO_LAT=$(sed -n 's/.*latency \(p50 [0-9.]* ms, p99 [0-9.]* ms\).*/\1/p' "$BENCH_TMP/intake.out")
     fi
 
+    # PostgreSQL: pgbench
     sync
     bench_log "round $r/$ROUNDS: pgbench -n -M prepared -c $CLIENTS -j 1 -t $PER_CLIENT (= $PG_COUNT INSERT transactions) (load $(cut -d' ' -f1 /proc/loadavg))"
     rm -f "$BENCH_TMP"/pgb.*
     before=$("${PSQL[@]}" -Atc "SELECT count(*) FROM cases")
-    (cd "$BENCH_TMP" && pgbench -n -M prepared -c "$CLIENTS" -j 1 -t "$PER_CLIENT" -l --log-prefix=pgb \
-        -f insert.sql) >"$BENCH_TMP/pgbench.out" 2>&1 || { cat "$BENCH_TMP/pgbench.out" >&2; bench_die "pgbench failed"; }
+    pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+    t0=$(bench_cpu_ticks "$pm")
+    (cd "$BENCH_TMP" && /usr/bin/time -f '%U %S' -o client.time \
+        pgbench -n -M prepared -c "$CLIENTS" -j 1 -t "$PER_CLIENT" -l --log-prefix=pgb -f insert.sql) \
+        >"$BENCH_TMP/pgbench.out" 2>&1 || { cat "$BENCH_TMP/pgbench.out" >&2; bench_die "pgbench failed"; }
+    t1=$(bench_cpu_ticks "$pm")
+    cpu=$(cpu_us $((t1 - t0)) "$(awk '{ print $1 + $2 }' "$BENCH_TMP/client.time")" "$PG_COUNT")
     added=$(("$("${PSQL[@]}" -Atc "SELECT count(*) FROM cases")" - before))
     rate=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$BENCH_TMP/pgbench.out" |
         awk '{ printf "%.0f", $1 }')
@@ -119,7 +158,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
         awk '{ v[NR] = $1 } END { printf "p50 %.2f ms, p99 %.2f ms", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')
     echo "pgbench: $added rows committed with $CLIENTS clients, $rate tx/s, latency $lat;" \
         "$(grep -o 'number of failed transactions: [0-9]*' "$BENCH_TMP/pgbench.out")"
+    echo "PostgreSQL CPU per transaction: $cpu"
     PG_RATES+=("$rate")
+    PG_CPUS+=("$cpu")
     if [ "$rate" -gt "$PG_BEST" ]; then PG_BEST=$rate PG_LAT=$lat; fi
 done
 pg_stop
@@ -133,6 +174,8 @@ printf '  cityops     bench intake (HTTP POST, 201 after commit) %8s cases/s  (b
 printf '  PostgreSQL  pgbench single-row INSERT transactions    %8s tx/s     (best of %s rounds of %s rows: %s; %s)\n' \
     "$PG_RATE" "$ROUNDS" "$PG_COUNT" "${PG_RATES[*]}" "$PG_LAT"
 echo "  ratio cityops / PostgreSQL (best / best): ${RATIO}x"
+echo "  CPU per committed case, cityops:    $(IFS='|'; echo "${CO_CPUS[*]}" | sed 's/|/; /g')"
+echo "  CPU per transaction,    PostgreSQL: $(IFS='|'; echo "${PG_CPUS[*]}" | sed 's/|/; /g')"
 if awk -v a="$CO_RATE" 'BEGIN { exit !(a >= 10000) }'; then
     echo "  target >= 10,000 cases/s: met ($CO_RATE)"
 else

@@ -10,6 +10,10 @@
 #                              sets PGHOST PGPORT PGUSER PGDATABASE (trust auth, user postgres)
 #   pg_stop                    stop it (also done on exit)
 #   bench_ratio A B            A / B with 2 decimals (awk)
+#   bench_free_port            a free TCP port on loopback (25000-29999)
+#   bench_cpu_ticks PID        CPU clock ticks (user+sys) used so far by PID, its reaped
+#                              children and its live children (CLK_TCK a second)
+#   bench_http_ok PORT PATH    1 request to 127.0.0.1:PORT, true on a 200
 #
 # The cluster runs as the unprivileged `postgres` user (the session may be root: initdb and
 # postgres refuse to run as root). Clients connect over TCP on loopback as user postgres.
@@ -85,6 +89,31 @@ _pg_as() {  # run a command as the cluster's owner
 
 _port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
+bench_free_port() {
+    local port
+    for port in $(shuf -i 25000-29999 -n 50); do _port_free "$port" && { echo "$port"; return 0; }; done
+    bench_die "no free port"
+}
+
+bench_cpu_ticks() {
+    local pid=$1 c
+    {
+        awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat"
+        for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+            awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null || true
+        done
+    } | awk '{ s += $1 } END { print s }'
+}
+
+bench_http_ok() {
+    local port=$1 path=$2 line
+    { exec 9<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&9
+    read -r -t 5 line <&9 || line=""
+    exec 9<&-
+    [[ "$line" == "HTTP/1."?" 200"* ]]
+}
+
 # pg_start [extra postgresql.conf lines...]
 pg_start() {
     bench_ensure_pkgs postgresql-15
@@ -96,7 +125,7 @@ pg_start() {
     _pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
         >"$BENCH_TMP/initdb.log" 2>&1 || { cat "$BENCH_TMP/initdb.log" >&2; bench_die "initdb failed"; }
     local port line
-    for port in $(shuf -i 25000-29999 -n 20); do _port_free "$port" && break; done
+    port=$(bench_free_port)
     {
         echo "listen_addresses = '127.0.0.1'"
         echo "port = $port"

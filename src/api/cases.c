@@ -161,6 +161,12 @@ void co_api_cases_create(co_req *r)
         reply_intake_error(r, rc, err);
         return;
     }
+    co_wf_actor who = co_app_actor(r->session);
+    if (!co_wf_visible(&draft, &who)) {
+        co_reply_error(r, 403, "out_of_scope",
+                       "位置不在您的管辖范围 / the location is outside your area");
+        return;
+    }
     co_intake_submit(r, &draft, 0);
 }
 

@@ -380,11 +380,16 @@ json_t *co_case_public_view(co_req *r, const co_case *c)
                                : c->state == CO_ST_VOIDED ? "voided"
                                : c->state == CO_ST_MERGED ? "merged"
                                                           : "open";
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "number", c->number, "state",
-                     public_state, "state_detail", co_state_name(c->state), "state_zh",
-                     co_state_name_zh(c->state), "category_name", cat, "description",
-                     c->description, "created", created, "updated", updated, "district",
-                     area_ref(app, c->district), "dept_name", co_app_dept_name(app, c->dept));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "number", c->number, "state",
+                          public_state, "state_detail", co_state_name(c->state), "state_zh",
+                          co_state_name_zh(c->state), "category_name", cat, "created", created,
+                          "updated", updated, "district", area_ref(app, c->district),
+                          "dept_name", co_app_dept_name(app, c->dept));
+    /* Only what was reported publicly is shown publicly: case numbers are
+     * sequential, so a hotline caller's or an inspector's text never is. */
+    if (c->channel == CO_CH_WEB || c->channel == CO_CH_OPEN311)
+        json_object_set_new(o, "description", json_string(c->description));
+    return o;
 }
 
 /* -------------------------------------------------------------- submission */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domain/role.h"
+#include "http/session.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 
@@ -16,9 +18,13 @@ typedef struct message {
     uint64_t seq;
     char *text;            /* "event: X\ndata: ...\n\n" */
     size_t len;
+    char area[16];         /* finest area code of the case, for scoped subscribers */
+    char dept[32];         /* department concerned, for department subscribers */
 } message;
 
 typedef struct sub {
+    char scope[16];        /* area prefix the subscriber may see, "" = city */
+    char dept[32];         /* set for department handlers: only their cases */
     struct evhttp_request *req;
     struct evhttp_connection *conn;
     struct lworker *w;
@@ -115,6 +121,14 @@ static void on_close(struct evhttp_connection *conn, void *arg)
         evhttp_request_free(req);
 }
 
+/* Scope rules of the case API, applied to the feed. */
+static int may_see(const sub *s, const message *m)
+{
+    if (s->scope[0] && strncmp(m->area, s->scope, strlen(s->scope)) != 0)
+        return 0;
+    return !s->dept[0] || !strcmp(m->dept, s->dept);
+}
+
 /* Sends every message newer than w->seen to w's subscribers (worker thread). */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
@@ -131,14 +145,15 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         if (l->seq - w->seen > CO_LIVE_RING)
             w->seen = l->seq - CO_LIVE_RING; /* fell behind: skip the oldest */
         message *m = &l->ring[(w->seen + 1) % CO_LIVE_RING];
-        size_t len = m->len;
-        char *copy = co_xmalloc(len + 1);
-        memcpy(copy, m->text, len);
+        message copy = *m;
+        copy.text = co_xmalloc(m->len + 1);
+        memcpy(copy.text, m->text, m->len);
         w->seen++;
         pthread_mutex_unlock(&l->lock);
         for (sub *s = w->subs; s; s = s->next)
-            send_bytes(s, copy, len);
-        co_free(copy);
+            if (may_see(s, &copy))
+                send_bytes(s, copy.text, copy.len);
+        co_free(copy.text);
     }
 }
 
@@ -194,6 +209,11 @@ void co_live_subscribe(co_live *l, co_req *r)
     r->status = 200;
     co_req_log(r);
     sub *s = co_xcalloc(1, sizeof *s);
+    if (r->session) {
+        snprintf(s->scope, sizeof s->scope, "%s", r->session->scope);
+        if (r->session->role == CO_ROLE_HANDLER)
+            snprintf(s->dept, sizeof s->dept, "%s", r->session->dept[0] ? r->session->dept : "-");
+    }
     s->req = r->ev;
     s->conn = conn;
     s->w = w;
@@ -225,7 +245,8 @@ void co_live_detach(co_live *l, struct event_base *base)
     pthread_mutex_unlock(&l->lock);
 }
 
-void co_live_publish(co_live *l, const char *event, const char *data)
+void co_live_publish(co_live *l, const char *event, const char *data, const char *area,
+                     const char *dept)
 {
     size_t len = strlen(event) + strlen(data) + 20;
     char *text = co_xmalloc(len);
@@ -235,6 +256,8 @@ void co_live_publish(co_live *l, const char *event, const char *data)
     co_free(m->text);
     m->text = text;
     m->len = (size_t)n;
+    snprintf(m->area, sizeof m->area, "%s", area ? area : "");
+    snprintf(m->dept, sizeof m->dept, "%s", dept ? dept : "");
     m->seq = ++l->seq;
     for (int i = 0; i < l->nworkers; i++)
         if (l->workers[i]->nsubs && l->workers[i]->wake)

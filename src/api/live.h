@@ -5,7 +5,8 @@
  * new messages to its own connections (evhttp chunks), so connections are
  * only ever touched by the thread that owns them. A keep-alive comment goes
  * out every 15 s; closed connections are dropped via the connection's close
- * callback. The co_live owns its ring and per-worker state; subscribers'
+ * callback. Subscribers see what their scope allows (area scope; handlers
+ * only their department's cases). The co_live owns its ring and per-worker state; subscribers'
  * requests belong to evhttp. */
 #ifndef CO_API_LIVE_H
 #define CO_API_LIVE_H
@@ -20,8 +21,11 @@ typedef struct co_live co_live;
 co_live *co_live_new(void);
 /* Call after the server stopped (no worker loops running). */
 void co_live_free(co_live *l);
-/* Publishes one event (any thread). data is a JSON text (copied). */
-void co_live_publish(co_live *l, const char *event, const char *data);
+/* Publishes one event (any thread). data is a JSON text (copied). area (the
+ * case's finest area code) and dept (its department) decide which scoped
+ * subscribers receive it, as the case API would. */
+void co_live_publish(co_live *l, const char *event, const char *data, const char *area,
+                     const char *dept);
 /* Turns the request into a subscription (on its worker thread). */
 void co_live_subscribe(co_live *l, co_req *r);
 /* Releases the per-loop state of a worker loop; called on that worker's

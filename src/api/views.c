@@ -105,6 +105,12 @@ static const char *area_name(const co_app *app, const char *code)
     return a ? a->name : "";
 }
 
+static const char *finest_area(const co_case *c)
+{
+    return c->grid[0] ? c->grid : c->community[0] ? c->community : c->street[0] ? c->street
+                                                                                 : c->district;
+}
+
 static void publish_case(co_app *app, const co_case *c)
 {
     char cat[8], cat_name[64], created[CO_TIME_ISO_MAX];
@@ -125,7 +131,7 @@ static void publish_case(co_app *app, const co_case *c)
     char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
     if (text)
-        co_live_publish(app->live, "case", text);
+        co_live_publish(app->live, "case", text, finest_area(c), c->routed_dept);
     free(text);
 }
 
@@ -141,7 +147,7 @@ void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
         char data[160];
         snprintf(data, sizeof data, "{\"number\":\"%s\",\"action\":\"%s\",\"state\":\"%s\"}",
                  c->number, ev->action, co_state_name(c->state));
-        co_live_publish(app->live, "update", data);
+        co_live_publish(app->live, "update", data, finest_area(c), c->dept);
     }
 }
 

@@ -19,6 +19,7 @@ struct co_writer {
     pthread_cond_t wake;
     pthread_cond_t idle;      /* signalled when the queue is empty and no batch runs */
     int busy;
+    co_event events[MAX_BATCH]; /* the events of the batch being committed */
     co_write_cmd *head, *tail;
     int stopping;
     pthread_mutex_t idlock;   /* guards next_id and the number counter */
@@ -120,7 +121,7 @@ static int is_storage_error(co_err rc)
 /* Runs one batch. Returns the number of commands processed. */
 static void run_batch(co_writer *w, co_write_cmd *batch)
 {
-    static co_event events[MAX_BATCH];
+    co_event *events = w->events;
     size_t n = 0;
     co_err rc = co_store_begin(w->st);
     for (co_write_cmd *c = batch; c; c = c->next, n++) {
