@@ -35,6 +35,10 @@ static const co_route routes[] = {
     {CO_POST, "/api/v1/media", co_api_media_upload, STAFF},
     {CO_GET, "/api/v1/media/{id}", co_api_media_get, ANY_USER},
     {CO_GET, "/api/v1/live", co_api_live, ANY_USER},
+    /* analytics and evaluation */
+    {CO_GET, "/api/v1/stats", co_api_stats, ANY_USER},
+    {CO_GET, "/api/v1/evaluation", co_api_evaluation, CO_R(ADMIN) | CO_R(LEADER) | CO_R(SHIFTLEAD)},
+    {CO_GET, "/api/v1/dashboard/summary", co_api_dashboard_summary, ANY_USER},
     /* citizens (全民参与) */
     {CO_POST, "/api/v1/public/cases", co_api_public_create, 0},
     {CO_GET, "/api/v1/public/cases/{number}", co_api_public_get, 0},

@@ -37,6 +37,10 @@ void co_api_rule_delete(co_req *r);
 void co_api_calendar_get(co_req *r);
 void co_api_calendar_put(co_req *r);
 void co_api_workflow(co_req *r);
+/* stats.c */
+void co_api_stats(co_req *r);
+void co_api_evaluation(co_req *r);
+void co_api_dashboard_summary(co_req *r);
 /* users.c */
 void co_api_users_list(co_req *r);
 void co_api_user_put(co_req *r);

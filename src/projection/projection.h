@@ -2,9 +2,10 @@
  * behind every dashboard number, heat map and evaluation.
  *
  * Data flow: at start-up the server feeds every stored case once
- * (co_projection_apply with ev NULL); after each committed event the single
- * writer thread calls co_projection_apply with the case as it is right after
- * the event, and the event. A row is ~68 bytes (plus 4 for the id map); see
+ * (co_projection_apply with ev NULL), then replays the event log through
+ * co_projection_attribute (who did which step); after each commit the single
+ * writer thread calls co_projection_apply with the event and the case as it
+ * is right after it. A row is 72 bytes (plus 4 for the id map); see
  * docs/internals/projection.md for the columns.
  *
  * Threads: exactly one thread may call the mutating functions (apply,

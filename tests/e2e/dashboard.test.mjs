@@ -66,7 +66,12 @@ test('a new case is on the live feed within 1 s and the KPIs count it', async ()
   await page.waitForFunction(([t]) => Number(document.getElementById('kpi-today').textContent) === t + 1, [before.today], { timeout: 5000 });
   assert.equal(await num('open'), before.open + 1);
   await page.locator('#live-feed li.new').first().waitFor();
+  await shot(page, 'dashboard-1920');
+  // the docs copy at 1280×720 (the layout scales with the width) stays small
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.waitForFunction(() => document.body.dataset.layoutWidth === '1280'); // charts re-laid out
   await shot(page, 'dashboard', { docs: true });
+  await page.setViewportSize({ width: 1920, height: 1080 });
   expectNoProblems(assert, page);
 });
 

@@ -81,7 +81,13 @@ test('hotline intake: caller history, map and name search, category search, numb
   await op.locator('.loc-status', { hasText: '长海社区' }).waitFor();
   await op.locator('.loc-picker .crumb-current', { hasText: '长海社区' }).waitFor();
   await clickMap(op, '.loc-picker .map', POINT.lon, POINT.lat);
-  await op.locator('.loc-status', { hasText: '网格' }).waitFor();
+  try {
+    await op.locator('.loc-status', { hasText: '网格' }).waitFor();
+  } catch (e) {
+    await shot(op, 'fail-hotline-map');
+    console.log('status:', await op.locator('.loc-status').textContent(), op.problems);
+    throw e;
+  }
   assert.match(await op.locator('.loc-status').textContent(), /新城区 · 海拉尔东路街道 · 长海社区居委会 · 长海社区第\d{3}网格/);
 
   // what: category by search, description with markup that must stay text

@@ -15,6 +15,12 @@ const FEED_MAX = 40;
 const C = { text: '#cfe3ff', muted: '#8fb0d6', line: 'rgba(64,156,255,0.25)', accent: '#35d0ff', blue: '#2a7bff', green: '#3ddc97', yellow: '#ffc53d', red: '#ff5c4d' };
 const PALETTE = ['#35d0ff', '#2a7bff', '#3ddc97', '#ffc53d', '#ff8a4d', '#b37bff', '#ff5c9a', '#7ee0c3'];
 
+/* Sizes in chart options scale with the page like the CSS (1rem = 16px at 1920 wide). */
+function S(n) {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  return Math.round(((n * rem) / 16) * 10) / 10;
+}
+
 const state = {
   summary: null,
   weekly: null,
@@ -54,7 +60,7 @@ function chart(id) {
 const axisStyle = {
   axisLine: { lineStyle: { color: C.line } },
   axisTick: { show: false },
-  axisLabel: { color: C.muted, fontSize: 11 },
+  get axisLabel() { return { color: C.muted, fontSize: S(11) }; },
   splitLine: { lineStyle: { color: 'rgba(64,156,255,0.12)' } },
 };
 const tooltip = { trigger: 'axis', backgroundColor: 'rgba(8,22,40,0.92)', borderColor: C.line, textStyle: { color: C.text } };
@@ -63,7 +69,7 @@ function renderDaily() {
   const d = state.summary ? state.summary.daily || [] : [];
   chart('chart-daily').setOption({
     animation: false,
-    grid: { left: 36, right: 12, top: 16, bottom: 24 },
+    grid: { left: S(36), right: S(12), top: S(16), bottom: S(24) },
     tooltip,
     xAxis: { type: 'category', data: d.map((x) => x.date.slice(5)), ...axisStyle, boundaryGap: false },
     yAxis: { type: 'value', ...axisStyle, minInterval: 1 },
@@ -79,14 +85,14 @@ function renderWeekly() {
   const rows = state.weekly || [];
   chart('chart-weekly').setOption({
     animation: false,
-    grid: { left: 40, right: 12, top: 26, bottom: 24 },
+    grid: { left: S(40), right: S(12), top: S(26), bottom: S(24) },
     tooltip,
-    legend: { top: 0, right: 0, textStyle: { color: C.muted, fontSize: 11 }, itemWidth: 10, itemHeight: 8 },
+    legend: { top: 0, right: 0, textStyle: { color: C.muted, fontSize: S(11) }, itemWidth: S(10), itemHeight: S(8) },
     xAxis: { type: 'category', data: rows.map((r) => r.label.slice(5)), ...axisStyle },
     yAxis: { type: 'value', ...axisStyle, minInterval: 1 },
     series: [
       { name: t('受理', 'Intake'), type: 'bar', data: rows.map((r) => r.count), barWidth: '45%', itemStyle: { color: new echarts.graphic.LinearGradient(0, 0, 0, 1, [{ offset: 0, color: '#35d0ff' }, { offset: 1, color: '#1b4fd1' }]), borderRadius: [2, 2, 0, 0] } },
-      { name: t('结案', 'Closed'), type: 'line', data: rows.map((r) => r.closed), symbolSize: 5, lineStyle: { color: C.green }, itemStyle: { color: C.green } },
+      { name: t('结案', 'Closed'), type: 'line', data: rows.map((r) => r.closed), symbolSize: S(5), lineStyle: { color: C.green }, itemStyle: { color: C.green } },
     ],
   }, { notMerge: true });
 }
@@ -98,7 +104,7 @@ function renderChannels() {
     color: PALETTE,
     tooltip: { trigger: 'item', backgroundColor: 'rgba(8,22,40,0.92)', borderColor: C.line, textStyle: { color: C.text }, formatter: (p) => `${p.name}: ${p.value} (${p.percent}%)` },
     legend: {
-      orient: 'vertical', right: 4, top: 'middle', textStyle: { color: C.text, fontSize: 12 }, itemWidth: 10, itemHeight: 8,
+      orient: 'vertical', right: 4, top: 'middle', textStyle: { color: C.text, fontSize: S(12) }, itemWidth: S(10), itemHeight: S(8),
       formatter: (n) => {
         const total = rows.reduce((a, r) => a + r.count, 0) || 1;
         const r = rows.find((x) => name('channel', x.key, x.label) === n);
@@ -118,13 +124,13 @@ function renderTop() {
   const rows = state.summary ? (state.summary.top_categories || []).slice(0, 10).reverse() : [];
   chart('chart-top').setOption({
     animation: false,
-    grid: { left: 96, right: 40, top: 4, bottom: 4 },
+    grid: { left: S(104), right: S(40), top: S(4), bottom: S(4) },
     tooltip: { ...tooltip, axisPointer: { type: 'shadow' } },
     xAxis: { type: 'value', show: false },
-    yAxis: { type: 'category', data: rows.map((r) => (r.key ? r.label : t('未分类', 'Unclassified'))), ...axisStyle, axisLabel: { color: C.text, fontSize: 12, width: 88, overflow: 'truncate' } },
+    yAxis: { type: 'category', data: rows.map((r) => (r.key ? r.label : t('未分类', 'Unclassified'))), ...axisStyle, axisLabel: { color: C.text, fontSize: S(12), width: S(96), overflow: 'truncate', interval: 0 } },
     series: [{
       type: 'bar', name: t('案件数', 'Cases'), data: rows.map((r) => r.count), barWidth: '58%',
-      label: { show: true, position: 'right', color: C.text, fontSize: 11 },
+      label: { show: true, position: 'right', color: C.text, fontSize: S(11) },
       itemStyle: { borderRadius: [0, 3, 3, 0], color: new echarts.graphic.LinearGradient(0, 0, 1, 0, [{ offset: 0, color: '#1b4fd1' }, { offset: 1, color: '#35d0ff' }]) },
     }],
   }, { notMerge: true });
@@ -471,7 +477,7 @@ async function start() {
   setLive(false);
   connect();
   map = new AreaMap(document.getElementById('map'), {
-    theme: 'dark', labels: true, labelSize: 12, highText: t('高', 'high'), lowText: t('低', 'low'),
+    theme: 'dark', labels: true, labelSize: S(12), highText: t('高', 'high'), lowText: t('低', 'low'),
     ariaLabel: t('案件分布地图：点击区域下钻', 'Case map: click an area to drill down'),
     onRegion: (code) => { if (CHILD[levelOfCode(code)]) drill(code); },
   });
@@ -486,6 +492,16 @@ applyStatic(document);
 tickClock();
 setInterval(tickClock, 1000);
 onLangChange(() => { if (started) renderAll(); });
+let resizeTimer = null;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (!started) return;
+    if (map) map.opts.labelSize = S(12);
+    renderAll();
+    document.body.dataset.layoutWidth = String(window.innerWidth); // laid out for this width
+  }, 150);
+});
 me().then((u) => (u ? start() : showLogin())).catch((e) => showLogin(e.message));
 
 export { fmtTime, put, isEn };

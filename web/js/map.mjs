@@ -155,6 +155,7 @@ export class AreaMap {
     this.pending = false;
     if (this.chart.getWidth() !== this.el.clientWidth || this.chart.getHeight() !== this.el.clientHeight) this.chart.resize();
     const T = this.theme;
+    const k = (this.opts.labelSize || 12) / 12; // sizes follow the label size
     const showLabels = this.opts.labels !== false && this.level !== 'grid' && this.names.size <= 40;
     const names = this.names;
     const values = this.values;
@@ -200,12 +201,12 @@ export class AreaMap {
         calculable: false,
         seriesIndex: 0,
         orient: 'vertical',
-        left: 12,
-        bottom: 12,
-        itemHeight: 110,
-        itemWidth: 12,
+        left: 12 * k,
+        bottom: 12 * k,
+        itemHeight: 110 * k,
+        itemWidth: 12 * k,
         text: [this.opts.highText || '高', this.opts.lowText || '低'],
-        textStyle: { color: T.text },
+        textStyle: { color: T.text, fontSize: 12 * k },
         inRange: { color: T.ramp },
       };
     }
