@@ -24,6 +24,7 @@
 #     ≤ 1.04e-9°, doubled for margin. 1e-9° is about 0.1 mm.
 #
 # Target (issue): ≥ 5,000,000 lookups/s per core and ≥ 100× PostGIS.
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 bench_init
 
@@ -57,7 +58,7 @@ for run in 1 2 3; do
     rate=$(sed -n 's/.* = \([0-9]*\) lookups\/s.*/\1/p' "$BENCH_TMP/geocode.out")
     [ -n "$rate" ] || bench_die "no rate in the cityops output"
     CO_RATES+=("$rate")
-    [ "$rate" -gt "$CO_RATE" ] && CO_RATE=$rate
+    if [ "$rate" -gt "$CO_RATE" ]; then CO_RATE=$rate; fi
 done
 GRIDS=$(sed -n 's/^geocode: \([0-9]*\) grids.*/\1/p' "$BENCH_TMP/geocode.out")
 NPTS=$(wc -l <"$BENCH_TMP/points.csv")
@@ -100,7 +101,7 @@ pg_join() {
     {
         echo "SET max_parallel_workers_per_gather = $workers;"
         echo "$JOIN;"                     # warm-up (caches, not timed)
-        echo '\timing on'
+        printf '%s\n' '\timing on'
         for ((i = 0; i < runs; i++)); do echo "$JOIN;"; done
     } | "${PSQL[@]}" -At >"$BENCH_TMP/join.out"
     local count ms
@@ -114,7 +115,7 @@ read -r PG_MS PG_HITS <<<"$OUT"
 PG_RATE=$(awk -v n="$NPTS" -v ms="$PG_MS" 'BEGIN { printf "%.0f", n / (ms / 1000) }')
 bench_log "timing it again with PostgreSQL's default of 2 parallel workers (for information)"
 OUT=$(pg_join 2 1)
-read -r PGP_MS PGP_HITS <<<"$OUT"
+read -r PGP_MS _ <<<"$OUT"
 PGP_RATE=$(awk -v n="$NPTS" -v ms="$PGP_MS" 'BEGIN { printf "%.0f", n / (ms / 1000) }')
 
 # ---- same answers?

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh — helpers shared by the bench/*.sh scripts (source it, don't run it).
 #
 #   bench_init                 cd to the repo root, set BENCH_TMP (removed on exit), traps
@@ -99,8 +100,8 @@ bench_cpu_ticks() {
     local pid=$1 c
     {
         awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat"
-        for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-            awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null || true
+        cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | while read -r c; do
+            if [ -n "$c" ]; then awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null || true; fi
         done
     } | awk '{ s += $1 } END { print s }'
 }

@@ -159,6 +159,7 @@ export async function newPage(browser, opts = {}) {
   page.on('pageerror', (e) => page.problems.push('pageerror: ' + e.message));
   page.on('console', (m) => {
     // HTTP failures are recorded below with their URL
+    if (m.text().startsWith('DEBUG')) console.log(m.text());
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.problems.push('console: ' + m.text().slice(0, 300));
   });
   page.on('response', (r) => {

@@ -103,7 +103,16 @@ async function render() {
     if (my !== renderSeq) return;
     clear(main);
     document.title = `${r.name === 'case' ? r.arg : r.name === 'queue' ? queueTitle(user.role) : t(VIEWS[r.name].zh, VIEWS[r.name].en)} · cityops`;
-    cleanup = await mod.default(main, { arg: r.arg, user, title: r.name === 'queue' ? queueTitle(user.role) : null });
+    // each view draws into its own box: a view still loading when another
+    // render starts ends up in a detached box, never beside the new one
+    const host = h('div', { class: 'view', 'data-view': r.name });
+    main.append(host);
+    const done = await mod.default(host, { arg: r.arg, user, title: r.name === 'queue' ? queueTitle(user.role) : null });
+    if (my !== renderSeq) {
+      if (typeof done === 'function') done();
+      return;
+    }
+    cleanup = done;
   } catch (e) {
     if (my !== renderSeq) return;
     clear(main);

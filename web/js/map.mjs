@@ -79,6 +79,7 @@ export class AreaMap {
     this.chart.getZr().on('click', (e) => {
       if (!this.opts.onPick || !this.mapName) return;
       const p = this.chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+      console.log('DEBUG zr click', e.offsetX, e.offsetY, JSON.stringify(p));
       if (p && isFinite(p[0]) && isFinite(p[1])) this.opts.onPick(p[0], p[1]);
     });
     this.chart.on('click', (p) => {

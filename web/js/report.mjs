@@ -32,12 +32,16 @@ tabs.forEach((b, i) => {
 /* --------------------------------------------------------------- report */
 
 let picker = null;
+let generation = 0;
 async function buildReport() {
+  const my = ++generation;
   if (picker) picker.dispose();
+  picker = null;
   clear(reportPanel);
+  const cat = await categoryPicker();
+  if (my !== generation) return; // a newer build (language switch) took over
   const photos = photoPicker({ publicUpload: true, capture: true, label: t('现场照片（可选，最多 8 张）', 'Photos (optional, up to 8)') });
   picker = locationPicker({ mapHeight: 320 });
-  const cat = await categoryPicker();
   const desc = h('textarea', { name: 'description', rows: 4, maxlength: 600, required: true, placeholder: t('请描述您看到的问题，如：XX路口东侧井盖缺失，夜间很危险', 'Describe what you see, e.g. a missing manhole cover east of the crossing') });
   const cname = h('input', { type: 'text', name: 'name', maxlength: 30, autocomplete: 'name' });
   const cphone = h('input', { type: 'tel', name: 'phone', maxlength: 20, autocomplete: 'tel', inputmode: 'tel' });
