@@ -31,7 +31,7 @@ static co_err load_case(co_app *app, const char *key, co_case *out)
         return CO_ENOTFOUND;
     size_t n = strlen(key);
     int64_t id;
-    if (n == 13 && co_is_digits(key, 13))
+    if (co_case_number_valid(key))
         return co_store_case_get(app->store, 0, key, out);
     if (n > 0 && n < 13 && co_parse_i64(key, 1, INT64_MAX, &id) == CO_OK)
         return co_store_case_get(app->store, id, NULL, out);
@@ -194,8 +194,8 @@ void co_api_public_get(co_req *r)
     co_app *app = (co_app *)r->app;
     const char *num = co_req_param(r, 0);
     co_case c;
-    if (!num || strlen(num) != 13 || !co_is_digits(num, 13)) {
-        co_reply_error(r, 400, "bad_number", "案件编号为 13 位数字 / a case number has 13 digits");
+    if (!co_case_number_valid(num)) {
+        co_reply_error(r, 400, "bad_number", "案件编号为 13–15 位数字 / a case number has 13–15 digits");
         return;
     }
     co_err rc = co_store_case_get(app->store, 0, num, &c);

@@ -543,10 +543,10 @@ static int by_ids(co_req *r, co_open311_fmt fmt, const char *ids, batch *b)
         if (!*tok)
             continue;
         co_case c;
-        if (strlen(tok) != 13 || !co_is_digits(tok, 13)) {
+        if (!co_case_number_valid(tok)) {
             co_open311_error(r, fmt, 400,
-                             "service_request_id 须为 13 位案件编号 / service_request_id must be "
-                             "13-digit case numbers");
+                             "service_request_id 须为 13–15 位案件编号 / service_request_id must be "
+                             "case numbers of 13-15 digits");
             return -1;
         }
         if (find_number(b, tok) || co_store_case_get(b->app->store, 0, tok, &c))
@@ -606,7 +606,7 @@ void co_open311_request_get(co_req *r)
         co_open311_jurisdiction(r, fmt, NULL))
         return;
     co_case c;
-    if (strlen(id) != 13 || !co_is_digits(id, 13) || co_store_case_get(app->store, 0, id, &c)) {
+    if (!co_case_number_valid(id) || co_store_case_get(app->store, 0, id, &c)) {
         co_open311_error(r, fmt, 404, "没有这个服务请求 / service_request_id not found: %s", id);
         return;
     }
@@ -746,7 +746,7 @@ void co_open311_update_create(co_req *r)
         goto out;
     }
     co_case c;
-    if (strlen(id) != 13 || !co_is_digits(id, 13) || co_store_case_get(app->store, 0, id, &c)) {
+    if (!co_case_number_valid(id) || co_store_case_get(app->store, 0, id, &c)) {
         co_open311_error(r, fmt, 404, "没有这个服务请求 / service_request_id not found: %.20s", id);
         goto out;
     }

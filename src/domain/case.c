@@ -158,3 +158,9 @@ void co_phone_mask(const char *phone, char out[CO_PHONE_MAX])
     }
     snprintf(out, CO_PHONE_MAX, "%.3s****%s", phone, phone + n - 4);
 }
+
+int co_case_number_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= 13 && n <= 15 && co_is_digits(s, (unsigned)n);
+}

@@ -175,6 +175,9 @@ void co_category_format(co_category c, char out[8]);
 int co_category_kind(co_category c);        /* 1 component, 2 event, 0 none */
 int co_category_code(co_category c);        /* 101 for "0101" */
 
+/* True for a well-formed case number: 13–15 digits (date + sequence). */
+int co_case_number_valid(const char *s);
+
 /* Phone masked for display: 13812341234 -> 138****1234. */
 void co_phone_mask(const char *phone, char out[CO_PHONE_MAX]);
 

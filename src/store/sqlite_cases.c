@@ -423,7 +423,8 @@ co_err co_sqlite_case_last_number(void *impl, const char *prefix, int64_t *seq)
 {
     sqlite3_stmt *st = NULL;
     co_err rc = co_sqlite_prepare(co_sqlite_conn(impl),
-                                  "SELECT max(number) FROM cases WHERE number>=?1 AND number<?2",
+                                  "SELECT number FROM cases WHERE number>=?1 AND number<?2 "
+                                  "ORDER BY length(number) DESC, number DESC LIMIT 1",
                                   &st);
     if (rc)
         return rc;

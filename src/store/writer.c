@@ -37,7 +37,7 @@ void co_case_number_format(int64_t t, int64_t seq, char out[CO_NUMBER_MAX])
     int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     int y, m, d;
     co_civil_from_days(days, &y, &m, &d);
-    snprintf(out, CO_NUMBER_MAX, "%04d%02d%02d%05lld", y, m, d, (long long)(seq % 100000));
+    snprintf(out, CO_NUMBER_MAX, "%04d%02d%02d%05lld", y, m, d, (long long)seq);
 }
 
 static int64_t local_day(int64_t t)
@@ -65,7 +65,7 @@ static co_err next_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
         w->num_day = day;
         w->num_seq = last;
     }
-    if (w->num_seq >= 99999)
+    if (w->num_seq >= CO_CASE_SEQ_MAX)
         return CO_ETOOBIG;
     co_case_number_format(now, ++w->num_seq, out);
     return CO_OK;

@@ -83,7 +83,9 @@ typedef struct co_writer_stats {
 } co_writer_stats;
 void co_writer_get_stats(co_writer *w, co_writer_stats *out);
 
-/* Formats a case number: YYYYMMDD (Asia/Shanghai) + 5-digit daily sequence. */
+/* Formats a case number: YYYYMMDD (Asia/Shanghai) + the daily sequence in at
+ * least 5 digits (a day's 100,000th case gets 6: 14-digit numbers). */
+#define CO_CASE_SEQ_MAX 9999999
 void co_case_number_format(int64_t t, int64_t seq, char out[CO_NUMBER_MAX]);
 
 #endif

@@ -222,7 +222,15 @@ export async function makePhoto(page, caption, hue = 200) {
 /* Clicks the map at a lon/lat (the map element exposes its AreaMap). */
 export async function clickMap(page, selector, lon, lat) {
   await page.locator(selector).scrollIntoViewIfNeeded();
-  const pt = await page.locator(selector).evaluate((el, [x, y]) => el.areaMap.pixelOf(x, y), [lon, lat]);
+  const pt = await page.locator(selector).evaluate((el, [x, y]) => {
+    if (!el.dbg) {
+      el.dbg = true;
+      for (const ev of ['mousedown', 'mouseup', 'click', 'pointerdown']) el.addEventListener(ev, (e) => console.log('DEBUG dom', ev, e.clientX, e.clientY, e.target.tagName), true);
+      el.areaMap.chart.getZr().on('mousedown', () => console.log('DEBUG zr mousedown'));
+    }
+    return el.areaMap.pixelOf(x, y);
+  }, [lon, lat]);
+  console.log('DEBUG pt', JSON.stringify(pt));
   await page.mouse.click(pt.x, pt.y);
 }
 

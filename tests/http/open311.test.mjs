@@ -572,7 +572,7 @@ describe('F. GET service requests', () => {
     const tx = xml(await get(`/requests.xml?service_request_id=${ids[0]}`));
     assert.deepEqual(tags(tx, 'service_request_id'), [ids[0]]);
     assert.deepEqual(json(await get('/requests.json?service_request_id=2000010100001')), []);
-    await bothErrors(400, (fmt) => get(`/requests.${fmt}?service_request_id=12,34`), /13-digit/);
+    await bothErrors(400, (fmt) => get(`/requests.${fmt}?service_request_id=12,34`), /case numbers of 13-15 digits/);
   });
 });
 
