@@ -159,7 +159,6 @@ export async function newPage(browser, opts = {}) {
   page.on('pageerror', (e) => page.problems.push('pageerror: ' + e.message));
   page.on('console', (m) => {
     // HTTP failures are recorded below with their URL
-    if (m.text().startsWith('DEBUG')) console.log(m.text());
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.problems.push('console: ' + m.text().slice(0, 300));
   });
   page.on('response', (r) => {
@@ -222,15 +221,7 @@ export async function makePhoto(page, caption, hue = 200) {
 /* Clicks the map at a lon/lat (the map element exposes its AreaMap). */
 export async function clickMap(page, selector, lon, lat) {
   await page.locator(selector).scrollIntoViewIfNeeded();
-  const pt = await page.locator(selector).evaluate((el, [x, y]) => {
-    if (!el.dbg) {
-      el.dbg = true;
-      for (const ev of ['mousedown', 'mouseup', 'click', 'pointerdown']) el.addEventListener(ev, (e) => console.log('DEBUG dom', ev, e.clientX, e.clientY, e.target.tagName), true);
-      el.areaMap.chart.getZr().on('mousedown', () => console.log('DEBUG zr mousedown'));
-    }
-    return el.areaMap.pixelOf(x, y);
-  }, [lon, lat]);
-  console.log('DEBUG pt', JSON.stringify(pt));
+  const pt = await page.locator(selector).evaluate((el, [x, y]) => el.areaMap.pixelOf(x, y), [lon, lat]);
   await page.mouse.click(pt.x, pt.y);
 }
 

@@ -26,7 +26,8 @@ export async function loadAreas(level, within) {
       echarts.registerMap(mapName, gj);
       const names = new Map();
       for (const f of gj.features) names.set(f.properties.code, f.properties.name);
-      return { mapName, names, count: gj.features.length, bbox: bboxOf(gj) };
+      const shapes = gj.features.filter((f) => f.geometry).map((f) => ({ code: f.properties.code, geometry: f.geometry, bbox: bboxOf({ features: [f] }) }));
+      return { mapName, names, shapes, count: gj.features.length, bbox: bboxOf(gj) };
     })();
     p.catch(() => geoCache.delete(key));
     geoCache.set(key, p);
@@ -46,6 +47,16 @@ function bboxOf(gj) {
   };
   for (const f of gj.features) if (f.geometry) visit(f.geometry.coordinates);
   return [minx, miny, maxx, maxy];
+}
+
+function inRing(ring, x, y) {
+  let c = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+  }
+  return c;
 }
 
 const THEMES = {
@@ -76,16 +87,23 @@ export class AreaMap {
     el.setAttribute('role', 'img');
     el.areaMap = this; // for tests and the console: the element knows its map
     if (opts.ariaLabel) el.setAttribute('aria-label', opts.ariaLabel);
-    this.chart.getZr().on('click', (e) => {
-      if (!this.opts.onPick || !this.mapName) return;
+    // A click is a press and release at the same spot (a drag pans the map).
+    // zrender's own 'click' is dropped when the element under the pointer
+    // changes between press and release (a hover label appearing), so the
+    // click is recognised here and the region found by point-in-polygon.
+    const zr = this.chart.getZr();
+    let down = null;
+    zr.on('mousedown', (e) => { down = { x: e.offsetX, y: e.offsetY, t: Date.now() }; });
+    zr.on('mouseup', (e) => {
+      const d = down;
+      down = null;
+      if (!d || !this.mapName || Math.hypot(e.offsetX - d.x, e.offsetY - d.y) > 5 || Date.now() - d.t > 1500) return;
       const p = this.chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
-      console.log('DEBUG zr click', e.offsetX, e.offsetY, JSON.stringify(p));
-      if (p && isFinite(p[0]) && isFinite(p[1])) this.opts.onPick(p[0], p[1]);
-    });
-    this.chart.on('click', (p) => {
-      if (!this.opts.onRegion) return;
-      if (p.componentType === 'geo' || p.seriesType === 'map') {
-        if (this.names.has(p.name)) this.opts.onRegion(p.name, this.names.get(p.name));
+      if (!p || !isFinite(p[0]) || !isFinite(p[1])) return;
+      if (this.opts.onPick) this.opts.onPick(p[0], p[1]);
+      if (this.opts.onRegion) {
+        const code = this.regionAt(p[0], p[1]);
+        if (code) this.opts.onRegion(code, this.names.get(code));
       }
     });
     this._ro = new ResizeObserver(() => {
@@ -102,6 +120,7 @@ export class AreaMap {
     this.within = within || null;
     this.mapName = g.mapName;
     this.names = g.names;
+    this.shapes = g.shapes;
     this.bbox = g.bbox;
     this.values = null;
     this.render();
@@ -125,6 +144,21 @@ export class AreaMap {
   setPoints(points) {
     this.points = points || [];
     this.render();
+  }
+
+  /* The code of the shown area that holds a point, or null. */
+  regionAt(lon, lat) {
+    for (const sh of this.shapes || []) {
+      const b = sh.bbox;
+      if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3]) continue;
+      const polys = sh.geometry.type === 'Polygon' ? [sh.geometry.coordinates] : sh.geometry.type === 'MultiPolygon' ? sh.geometry.coordinates : [];
+      for (const rings of polys) {
+        let inside = false;
+        rings.forEach((ring) => { if (inRing(ring, lon, lat)) inside = !inside; }); // holes toggle
+        if (inside) return sh.code;
+      }
+    }
+    return null;
   }
 
   /* A short-lived ripple at a point (the live feed). */
@@ -179,7 +213,7 @@ export class AreaMap {
         fontSize: this.opts.labelSize || 11,
         formatter: (p) => names.get(p.name) || p.name,
       },
-      tooltip: { show: true },
+      tooltip: { show: true, formatter: (p) => tipOf(p) },
     };
     if (this.focusBox) {
       geo.boundingCoords = [[this.focusBox[0], this.focusBox[3]], [this.focusBox[2], this.focusBox[1]]];
@@ -253,6 +287,18 @@ export class AreaMap {
       });
     }
     const self = this;
+    // tooltips are DOM built with text nodes (ECharts would parse a string as HTML)
+    const tipOf = (p) => {
+      if (p.seriesName === 'points') return h('div', null, p.name || '');
+      const code = p.name;
+      const nm = names.get(code);
+      if (!nm) return h('div', null, code || '');
+      const lines = [h('strong', null, nm)];
+      if (values && self.valueFmt) {
+        for (const line of self.valueFmt(code, values.get(code) || 0)) lines.push(h('div', null, line));
+      }
+      return h('div', null, lines);
+    };
     this.chart.setOption(
       {
         backgroundColor: 'transparent',
@@ -263,17 +309,7 @@ export class AreaMap {
           backgroundColor: this.opts.theme === 'dark' ? 'rgba(8,22,40,0.92)' : '#fff',
           borderColor: T.border,
           textStyle: { color: T.text },
-          formatter(p) {
-            if (p.seriesName === 'points') return h('div', null, p.name || '');
-            const code = p.name;
-            const nm = names.get(code);
-            if (!nm) return '';
-            const lines = [h('strong', null, nm)];
-            if (values && self.valueFmt) {
-              for (const line of self.valueFmt(code, values.get(code) || 0)) lines.push(h('div', null, line));
-            }
-            return h('div', null, lines);
-          },
+          formatter: (p) => tipOf(p),
         },
         geo,
         visualMap,
