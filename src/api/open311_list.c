@@ -17,6 +17,7 @@
 
 #include "api/open311_int.h"
 #include "lib/alloc.h"
+#include "lib/log.h"
 #include "lib/buf.h"
 #include "lib/strparse.h"
 #include "lib/timeutil.h"
@@ -692,6 +693,34 @@ static int valid_update_status(const char *s)
     return 0;
 }
 
+static void comment_done(co_write_cmd *cmd)
+{
+    if (cmd->rc)
+        co_log_warn("msg=\"open311 update not added to the case history\" case=%lld err=\"%s\"",
+                    (long long)cmd->case_id, cmd->err);
+    json_decref(cmd->params);
+    co_free(cmd);
+}
+
+/* The client's update also goes into the case's own history, as a note by
+ * "open311:<client>", so staff see it on the case page. The update itself is
+ * already stored; the note follows through the writer. */
+static void add_case_note(co_app *app, const co_case *c, const co_apikey_client *client,
+                          const char *status, const char *desc)
+{
+    co_write_cmd *cmd = co_xcalloc(1, sizeof *cmd);
+    cmd->kind = CO_WRITE_ACTION;
+    cmd->case_id = c->id;
+    snprintf(cmd->action, sizeof cmd->action, "comment");
+    char note[1000];
+    snprintf(note, sizeof note, "[Open311 %s] %.900s", status, desc);
+    cmd->params = json_pack("{s:s}", "note", note);
+    snprintf(cmd->username, sizeof cmd->username, "open311:%.50s", client->name);
+    cmd->role = CO_ROLE_OPERATOR;
+    cmd->done = comment_done;
+    co_writer_submit(app->writer, cmd);
+}
+
 void co_open311_update_create(co_req *r)
 {
     co_app *app = (co_app *)r->app;
@@ -778,6 +807,7 @@ void co_open311_update_create(co_req *r)
         co_open311_error(r, fmt, 400, "无法保存更新 / the update could not be stored");
         goto out;
     }
+    add_case_note(app, &c, &client, lower, desc);
     char rid[24];
     snprintf(rid, sizeof rid, "%lld", (long long)row);
     co_open311_reply(r, fmt, 200, json_pack("[{s:s}]", "update_id", rid),

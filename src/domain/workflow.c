@@ -14,6 +14,7 @@
 
 #define M(s) (1u << (s))
 #define OPEN_BEFORE_DISPATCH (M(CO_ST_REGISTERED) | M(CO_ST_VERIFYING) | M(CO_ST_FILED))
+#define ANY_STATE (((1u << CO_ST_COUNT) - 1) & ~M(CO_ST_NONE))
 
 typedef struct wf_call {
     const co_wf_env *env;
@@ -640,6 +641,10 @@ static const wf_action actions[] = {
     {"reopen", "重办", M(CO_ST_CLOSED), R(SHIFTLEAD), NULL, CO_ST_FILED, 0, d_reopen, a_reopen},
     {"visit", "回访评价", M(CO_ST_CLOSED), R(OPERATOR), not_visited, CO_ST_NONE, 0, d_visit,
      a_visit},
+    /* a note in the case's history (also where Open311 clients' updates land) */
+    {"comment", "备注", ANY_STATE,
+     R(OPERATOR) | R(INSPECTOR) | R(SHIFTLEAD) | R(DISPATCHER) | R(HANDLER), NULL, CO_ST_NONE, 0,
+     d_note_required, a_none},
 };
 
 #define NACTIONS (sizeof actions / sizeof actions[0])
@@ -704,8 +709,9 @@ unsigned co_wf_pending_roles(const co_case *c)
     unsigned mask = 0;
     for (size_t i = 0; i < NACTIONS; i++) {
         const wf_action *a = &actions[i];
-        /* reclassify and merge are optional tidying, not work waiting */
-        if (!strcmp(a->name, "reclassify") || !strcmp(a->name, "merge"))
+        /* reclassify, merge and comment are optional, not work waiting */
+        if (!strcmp(a->name, "reclassify") || !strcmp(a->name, "merge") ||
+            !strcmp(a->name, "comment"))
             continue;
         if ((a->from & M(c->state)) && (!a->guard || a->guard(c)))
             mask |= a->roles;

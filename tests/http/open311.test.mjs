@@ -754,5 +754,16 @@ describe('I. extensions', () => {
     const comments = q.notes.filter((n) => n.type === 'comment');
     assert.equal(comments.length, 2);
     assert.equal(comments[0].description, '还没修好 / still broken');
+    // staff see both updates in the case's own history, as notes by the client
+    const op = await login('operator');
+    let notes = [];
+    for (let i = 0; i < 50 && notes.length < 2; i++) {
+      const ev = await api('GET', `/api/v1/cases/${id}/events`, op);
+      notes = ev.body.events.filter((e) => e.action === 'comment');
+      if (notes.length < 2) await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(notes.length, 2);
+    assert.match(notes[0].actor, /^open311:/);
+    assert.equal(notes[0].data.note, '[Open311 open] 还没修好 / still broken');
   });
 });

@@ -339,6 +339,12 @@ static const rule RULES[] = {
     {"close", S(CHECKED), RL(SHIFTLEAD), G_NONE, 0, CO_ST_CLOSED, "{}"},
     {"reopen", S(CLOSED), RL(SHIFTLEAD), G_NONE, 0, CO_ST_FILED, "{\"note\":\"市民反映未解决\"}"},
     {"visit", S(CLOSED), RL(OPERATOR), G_NOT_VISITED, 1, 0, "{\"satisfaction\":\"satisfied\"}"},
+    /* a note in the history: every state, every role of the loop */
+    {"comment",
+     S(REGISTERED) | S(VERIFYING) | S(FILED) | S(DISPATCHED) | S(HANDLING) | S(SUSPENDED) |
+         S(HANDLED) | S(CHECKING) | S(CHECKED) | S(CLOSED) | S(VOIDED) | S(MERGED),
+     RL(OPERATOR) | RL(INSPECTOR) | RL(SHIFTLEAD) | RL(DISPATCHER) | RL(HANDLER), G_NONE, 1, 0,
+     "{\"note\":\"市民来电补充：夜间尤其严重\"}"},
 };
 #define NRULES (sizeof RULES / sizeof RULES[0])
 
@@ -438,14 +444,14 @@ static void test_every_state_action_role(void **state)
                                      co_role_name(who.role), co_state_name(c.state));
                     }
     }
-    /* the loops really ran: 24 actions × 13 states × 7 roles × 5 × 6 */
+    /* the loops really ran: 25 actions × 13 states × 7 roles × 5 × 6 */
     assert_int_equal(nallowed + nrefused, NRULES * CO_ST_COUNT * CO_ROLE_COUNT * 5 * 6);
     assert_true(nallowed > 500);
     print_message("decisions: %zu allowed, %zu refused\n", nallowed, nrefused);
 }
 
 /* Pending roles: the roles that have a step to take (tidying actions
- * reclassify and merge do not count as work waiting). */
+ * reclassify, merge and comment do not count as work waiting). */
 static void test_pending_roles_follow_table(void **state)
 {
     (void)state;
@@ -458,7 +464,8 @@ static void test_pending_roles_follow_table(void **state)
                 unsigned want = 0;
                 for (size_t a = 0; a < NRULES; a++) {
                     const rule *r = &RULES[a];
-                    if (!strcmp(r->action, "reclassify") || !strcmp(r->action, "merge"))
+                    if (!strcmp(r->action, "reclassify") || !strcmp(r->action, "merge") ||
+                        !strcmp(r->action, "comment"))
                         continue;
                     if ((r->states & S_(c.state)) && guard_holds(r->g, &c))
                         want |= r->roles;
@@ -509,7 +516,9 @@ static void test_handler_of_other_dept(void **state)
                      CO_ECONFLICT);
     moved.state = CO_ST_SUSPENDED;
     assert_int_equal(try_(&moved, "resume", first, "{}", now), CO_ECONFLICT);
-    assert_int_equal(co_wf_allowed(&moved, &first, acts), 0);
+    /* it still sees the case it once had: it may only add a note */
+    assert_int_equal(co_wf_allowed(&moved, &first, acts), 1);
+    assert_string_equal(acts[0], "comment");
     /* D-B's own handler may */
     assert_int_equal(try_(&moved, "resume", other, "{}", now), CO_OK);
 
@@ -1210,8 +1219,9 @@ static void test_full_life_cycle(void **state)
     assert_int_equal(c.flags, CO_CF_VERIFIED | CO_CF_VISITED | CO_CF_CONTACTED | CO_CF_RESOLVED);
     const char *acts[CO_WF_MAX_ACTIONS];
     co_wf_actor sl = actor(CO_ROLE_SHIFTLEAD);
-    assert_int_equal(co_wf_allowed(&c, &sl, acts), 1);
+    assert_int_equal(co_wf_allowed(&c, &sl, acts), 2);
     assert_string_equal(acts[0], "reopen");
+    assert_string_equal(acts[1], "comment");
 }
 
 int main(void)
