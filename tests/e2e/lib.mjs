@@ -183,6 +183,8 @@ export async function uiLogin(page, url, username) {
 export async function shot(page, name, { docs = false, fullPage = false } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, name + '.png');
+  // passing notices would cover part of a docs picture
+  if (docs) await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   await page.screenshot({ path: file, fullPage });
   if (docs && process.env.CITYOPS_SCREENSHOTS === '1') {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });

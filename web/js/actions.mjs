@@ -8,7 +8,9 @@ import { get, post, departments } from './api.mjs';
 import { categoryPicker, photoPicker } from './widgets.mjs';
 
 /* Actions that are tidying rather than the next step: shown after the others. */
-export const SECONDARY = new Set(['reclassify', 'merge']);
+export const SECONDARY = new Set(['reclassify', 'merge', 'comment']);
+/* Actions kept out of queue rows (they live on the case page). */
+const ROW_HIDDEN = new Set(['comment']);
 /* Actions that change nothing irreversible and need no parameters. */
 const NO_FORM = new Set(['accept', 'verify_request', 'request_check', 'resume', 'approve_suspension']);
 const DANGER = new Set(['void', 'send_back', 'check_fail', 'reject_extension', 'reject_suspension', 'reopen']);
@@ -179,6 +181,12 @@ async function buildForm(c, action) {
       params = async () => ({ into: inp.value.trim(), note: n.get() || undefined });
       break;
     }
+    case 'comment': {
+      const n = note({ required: true, label: t('备注内容', 'Note'), placeholder: t('写入案件办理过程，相关岗位都能看到', 'Goes into the case history for everyone on the case') });
+      nodes.push(n.el);
+      params = async () => ({ note: n.get() });
+      break;
+    }
     case 'void':
     case 'send_back':
     case 'reject_extension':
@@ -274,8 +282,10 @@ export async function runAction(c, action) {
 }
 
 /* Buttons for a case's allowed actions (main ones first). */
-export function actionButtons(c, onDone, { small = false } = {}) {
-  const acts = (c.allowed_actions || []).slice().sort((a, b) => SECONDARY.has(a.action) - SECONDARY.has(b.action));
+export function actionButtons(c, onDone, { small = false, row = false, only } = {}) {
+  const acts = (c.allowed_actions || [])
+    .filter((a) => (only ? only.includes(a.action) : !(row && ROW_HIDDEN.has(a.action))))
+    .sort((a, b) => SECONDARY.has(a.action) - SECONDARY.has(b.action));
   return acts.map((a) => h('button', {
     type: 'button', class: actionClass(a.action) + (small ? ' btn-sm' : ''), 'data-action': a.action,
     onclick: async (e) => {

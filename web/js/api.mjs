@@ -136,6 +136,16 @@ export function taxonomy() {
   return taxonomyPromise;
 }
 
+/* Map "E0402" → {zh, en} from the taxonomy (loaded once). */
+let catNames = null;
+export async function categoryNames() {
+  if (!catNames) {
+    const tax = await taxonomy();
+    catNames = new Map(tax.subclasses.map((s) => [(s.kind === 'component' ? 'C' : 'E') + s.code, { zh: s.name, en: s.name_en || s.name }]));
+  }
+  return catNames;
+}
+
 let deptPromise = null;
 export function departments() {
   if (!deptPromise) deptPromise = get('/api/v1/departments').catch((e) => {

@@ -276,15 +276,25 @@ async function renderCrumbs() {
 }
 
 async function drill(code) {
+  const prev = state.within;
   state.within = code || null;
   const level = CHILD[levelOfCode(state.within)];
   if (!level) return;
-  document.getElementById('map').dataset.level = level;
   try {
-    await Promise.all([map.show(level, level === 'grid' ? state.within : state.within), loadMapData()]);
+    const g = await map.show(level, state.within);
+    if (!g.count) {
+      // nothing below this area (a community without grids): stay one level up
+      state.within = prev;
+      const cap = document.getElementById('map-rank');
+      cap.prepend(h('div', { class: 'cap', role: 'status' }, t('该区域未划分下级网格', 'This area has no grids below it')));
+      return;
+    }
+    document.getElementById('map').dataset.level = level;
+    await loadMapData();
     renderMapValues();
     renderCrumbs();
   } catch (e) {
+    state.within = prev;
     console.error(e);
   }
 }

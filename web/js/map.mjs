@@ -114,8 +114,12 @@ export class AreaMap {
     this._ro.observe(el);
   }
 
+  /* Draws the areas of `level` below `within`. An area with nothing below it
+   * (a rural community without grids) draws nothing and answers count 0:
+   * the caller stays where it was. */
   async show(level, within) {
     const g = await loadAreas(level, within);
+    if (!g.count) return g;
     this.level = level;
     this.within = within || null;
     this.mapName = g.mapName;

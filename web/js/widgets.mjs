@@ -225,12 +225,15 @@ export function locationPicker({ mapHeight = 360, theme = 'light', showAddress =
   let within = null;
   const drill = async (code) => {
     if (!map) return;
+    const before = within;
     within = code || null;
     const lv = levelOfCode(within);
     const next = { city: 'district', district: 'street', street: 'community', community: 'grid', grid: 'grid' }[lv];
     try {
-      await map.show(next, lv === 'grid' ? within.slice(0, 12) : within);
+      const g = await map.show(next, lv === 'grid' ? within.slice(0, 12) : within);
+      if (!g.count) within = before; // nothing below (no grids): stay
     } catch (e) {
+      within = before;
       showError(e);
     }
     renderCrumbs();
@@ -259,7 +262,9 @@ export function locationPicker({ mapHeight = 360, theme = 'light', showAddress =
     else status.append(h('span', { class: 'muted' }, t('（按区域定位）', ' (by area)')));
   };
 
-  const setPoint = async (lon, lat, { drillTo = true } = {}) => {
+  /* drillTo: zoom one level towards the point; deep: straight to its
+   * community (a position from GPS needs no zooming by hand) */
+  const setPoint = async (lon, lat, { drillTo = true, deep = false } = {}) => {
     let g;
     try {
       g = await get('/api/v1/geocode' + qs({ lon: lon.toFixed(7), lat: lat.toFixed(7) }));
@@ -275,7 +280,7 @@ export function locationPicker({ mapHeight = 360, theme = 'light', showAddress =
       map.setPin(lon, lat);
       if (drillTo) {
         const lv = levelOfCode(within);
-        const target = lv === 'city' ? g.district : lv === 'district' ? g.street : g.community;
+        const target = deep ? g.community || g.street || g.district : lv === 'city' ? g.district : lv === 'district' ? g.street : g.community;
         if (target && target.code !== within) await drill(target.code);
         map.setPin(lon, lat);
       }

@@ -3,7 +3,7 @@
 
 import { h, clear, put, fmtTime, lightBadge, stateBadge, dueOf, showError } from '../dom.mjs';
 import { t, name, isEn } from '../i18n.mjs';
-import { get, departments, taxonomy } from '../api.mjs';
+import { get, departments, categoryNames } from '../api.mjs';
 import { AreaMap } from '../map.mjs';
 import { actionButtons, actionLabel } from '../actions.mjs';
 import { icon } from '../icons.mjs';
@@ -53,8 +53,8 @@ export default async function casePage(main, { arg, user }) {
   let map = null;
   const deptList = await departments().catch(() => ({ items: [] }));
   const deptNames = new Map(deptList.items.map((d) => [d.code, d.name]));
-  const tax = await taxonomy().catch(() => ({ subclasses: [] }));
-  const catNames = new Map(tax.subclasses.map((s) => [(s.kind === 'component' ? 'C' : 'E') + s.code, isEn() && s.name_en ? s.name_en : s.name]));
+  const names = await categoryNames().catch(() => new Map());
+  const catNames = new Map([...names].map(([k, v]) => [k, t(v.zh, v.en)]));
 
   const head = h('div', { class: 'case-head' });
   const left = h('div');
@@ -83,7 +83,7 @@ export default async function casePage(main, { arg, user }) {
           [t('何时', 'When'), fmtTime(c.created, { year: true })],
           [t('何地', 'Where'), where],
           [t('详细地址', 'Address'), c.address],
-          [t('类别', 'Category'), c.category ? `${c.category_name} (${c.category})` : c.request_type ? name('request_type', c.request_type, c.request_type_zh) : t('未分类', 'Unclassified')],
+          [t('类别', 'Category'), c.category ? `${catNames.get(c.category) || c.category_name} (${c.category})` : c.request_type ? name('request_type', c.request_type, c.request_type_zh) : t('未分类', 'Unclassified')],
           [t('诉求类型', 'Request'), c.request_type ? name('request_type', c.request_type, c.request_type_zh) : null],
           [t('处置部门', 'Department'), c.dept_name || (c.routed_dept_name ? t('建议：', 'Suggested: ') + c.routed_dept_name : null)],
           [t('当前时限', 'Due'), dueOf(c) ? fmtTime(dueOf(c), { year: true }) : null],
@@ -100,7 +100,7 @@ export default async function casePage(main, { arg, user }) {
     const btns = actionButtons(c, async (updated) => {
       c = await get('/api/v1/cases/' + c.id).catch(() => updated);
       renderAll();
-    });
+    }, { row: true });
     if (!btns.length) {
       actionsPanel.append(h('p', { class: 'muted', id: 'no-actions' }, user.role === 'leader' ? t('只读：领导岗位不办理案件。', 'Read-only: leaders do not act on cases.') : t('当前状态下您没有可执行的操作。', 'There is nothing for you to do on this case now.')));
     } else {
@@ -109,7 +109,12 @@ export default async function casePage(main, { arg, user }) {
   };
 
   const renderTimeline = async () => {
-    clear(timelinePanel).append(h('h2', { id: 'tl-h' }, t('办理过程', 'Timeline')));
+    // a note (备注) belongs with the history
+    const note = actionButtons(c, async () => {
+      c = await get('/api/v1/cases/' + c.id).catch(() => c);
+      renderAll();
+    }, { small: true, only: ['comment'] });
+    clear(timelinePanel).append(h('div', { class: 'panel-head' }, h('h2', { id: 'tl-h' }, t('办理过程', 'Timeline')), note));
     try {
       const r = await get(`/api/v1/cases/${c.id}/events`);
       const ol = h('ol', { class: 'timeline', id: 'timeline' });
@@ -132,10 +137,11 @@ export default async function casePage(main, { arg, user }) {
   const renderMap = async () => {
     if (!map) map = new AreaMap(mapEl, { ariaLabel: t('案件位置地图', 'Map of the case location'), labels: true });
     try {
-      if (c.community) await map.show('grid', c.community);
-      else if (c.street) await map.show('community', c.street);
-      else if (c.district) await map.show('street', c.district);
-      else await map.show('district');
+      // the finest level that has areas: grids of the community, else its street's communities…
+      const tries = [['grid', c.community], ['community', c.street], ['street', c.district], ['district', null]].filter(([, w], i) => w || i === 3);
+      for (const [level, within] of tries) {
+        if ((await map.show(level, within)).count) break;
+      }
       if (c.location) map.setPin(c.location.lon, c.location.lat);
     } catch (e) {
       showError(e);

@@ -6,6 +6,7 @@ import { t, name } from '../i18n.mjs';
 import { get, post, qs, areaIndex } from '../api.mjs';
 import { categoryPicker, locationPicker, photoPicker } from '../widgets.mjs';
 import { actionButtons } from '../actions.mjs';
+import { catLabel, namesReady } from './queue.mjs';
 import { icon } from '../icons.mjs';
 
 const TASK = { verifying: ['核实', 'Verify'], checking: ['核查', 'Check'] };
@@ -24,6 +25,7 @@ function locate(timeout = 10000) {
 }
 
 export default async function inspector(main, { user }) {
+  await namesReady;
   let here = null;
   const gps = h('div', { class: 'gps-status', 'aria-live': 'polite' }, t('正在定位…', 'Locating…'));
   const tasksEl = h('div', { id: 'tasks' });
@@ -59,9 +61,9 @@ export default async function inspector(main, { user }) {
             h('span', { class: 'state state-' + c.state }, t(kind[0], kind[1])), lightBadge(c),
             h('a', { class: 'num', href: '#/case/' + c.id }, c.number),
             isFinite(c._d) ? h('span', { class: 'dist', title: t('距您', 'Distance from you') }, icon('locate', { size: 15 }), ' ' + fmtDistance(c._d)) : null),
-          h('div', { class: 'muted' }, [c.category_name, areaText(c)].filter(Boolean).join(' · ')),
+          h('div', { class: 'muted' }, [catLabel(c), areaText(c)].filter(Boolean).join(' · ')),
           h('div', { class: 'd' }, c.description),
-          h('div', { class: 'cell-actions' }, actionButtons(c, () => loadTasks()))));
+          h('div', { class: 'cell-actions' }, actionButtons(c, () => loadTasks(), { row: true }))));
       }
       tasksEl.append(ul);
     } catch (e) {
@@ -84,7 +86,7 @@ export default async function inspector(main, { user }) {
       try {
         const p = await locate();
         here = p;
-        await picker.setPoint(p.longitude, p.latitude);
+        await picker.setPoint(p.longitude, p.latitude, { deep: true });
       } catch (e) {
         showError(e);
       }
@@ -121,7 +123,7 @@ export default async function inspector(main, { user }) {
     reportBox.append(form);
   };
   const autoLocate = async () => {
-    if (here && picker) await picker.setPoint(here.longitude, here.latitude);
+    if (here && picker) await picker.setPoint(here.longitude, here.latitude, { deep: true });
   };
 
   const openReport = async () => {

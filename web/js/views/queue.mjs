@@ -5,7 +5,7 @@
 
 import { h, clear, fmtTime, lightBadge, lightRank, dueOf, stateBadge, areaText, showError } from '../dom.mjs';
 import { t, name } from '../i18n.mjs';
-import { get, qs } from '../api.mjs';
+import { get, qs, categoryNames } from '../api.mjs';
 import { actionButtons } from '../actions.mjs';
 import { icon } from '../icons.mjs';
 
@@ -42,17 +42,26 @@ export function sortUrgent(items) {
   return items.sort((a, b) => lightRank(a) - lightRank(b) || (Date.parse(dueOf(a) || '2999-01-01') - Date.parse(dueOf(b) || '2999-01-01')) || b.id - a.id);
 }
 
+let catNames = new Map();
+/* category names in both languages, for the rows (await before drawing) */
+export const namesReady = categoryNames().then((m) => { catNames = m; }).catch(() => {});
+
+export function catLabel(c) {
+  const n = catNames.get(c.category);
+  return n ? t(n.zh, n.en) : c.category_name;
+}
+
 export function caseRow(c, onChange) {
   const sev = c.severity && c.severity !== 'normal' ? h('span', { class: 'sev sev-tag-' + c.severity }, ' · ' + name('severity', c.severity, c.severity_zh)) : null;
   return h('tr', { 'data-case': c.number },
     h('td', null, lightBadge(c)),
     h('td', null, h('a', { class: 'num', href: '#/case/' + c.id }, c.number), h('div', { class: 'muted' }, fmtTime(c.created)), sev),
-    h('td', null, c.category_name || h('span', { class: 'muted' }, c.request_type_zh ? name('request_type', c.request_type, c.request_type_zh) : t('未分类', 'Unclassified')),
+    h('td', null, catLabel(c) || h('span', { class: 'muted' }, c.request_type_zh ? name('request_type', c.request_type, c.request_type_zh) : t('未分类', 'Unclassified')),
       h('div', { class: 'muted' }, name('channel', c.channel, c.channel_zh))),
     h('td', null, areaText(c), c.dept_name ? h('div', { class: 'muted' }, c.dept_name) : null),
     h('td', { class: 'desc' }, h('div', { class: 'desc-text', title: c.description }, c.description)),
     h('td', null, stateBadge(c), h('div', { class: 'muted' }, t('时限 ', 'Due ') + fmtTime(dueOf(c)))),
-    h('td', null, h('div', { class: 'cell-actions' }, actionButtons(c, onChange, { small: true }))));
+    h('td', null, h('div', { class: 'cell-actions' }, actionButtons(c, onChange, { small: true, row: true }))));
 }
 
 export function caseTable(items, onChange, caption) {
@@ -66,6 +75,7 @@ export function caseTable(items, onChange, caption) {
 }
 
 export default async function queue(main, { user, arg, title }) {
+  await namesReady;
   const tabs = TABS[user.role] || [];
   let current = tabs.find((x) => x.key === arg) || tabs[0];
   const counts = new Map();

@@ -4,12 +4,13 @@
 import { h, clear, field, showError } from '../dom.mjs';
 import { t, name } from '../i18n.mjs';
 import { get, qs, areaIndex } from '../api.mjs';
-import { caseTable } from './queue.mjs';
+import { caseTable, namesReady } from './queue.mjs';
 
 const STATES = ['registered', 'verifying', 'filed', 'dispatched', 'handling', 'suspended', 'handled', 'checking', 'checked', 'closed', 'voided', 'merged'];
 const CHANNELS = ['hotline', 'inspector', 'web', 'open311', 'sensor', 'import'];
 
 export default async function search(main, { user }) {
+  await namesReady;
   const q = h('input', { type: 'search', name: 'q', maxlength: 100, placeholder: t('案件编号或描述中的文字', 'Case number or words in the description') });
   const state = h('select', { name: 'state' },
     h('option', { value: 'open' }, t('未办结', 'Open')), h('option', { value: '' }, t('全部状态', 'All states')),
