@@ -15,7 +15,7 @@ DEB_PKGS=(
   libevent-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
   libgeos-dev libproj-dev proj-data libargon2-dev libxlsxwriter-dev
   libxml2-dev libxml2-utils libcmocka-dev
-  nodejs npm chromium
+  nodejs npm chromium fonts-wqy-microhei
 )
 
 missing=()

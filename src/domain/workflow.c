@@ -159,7 +159,11 @@ static int no_request_pending(const co_case *c)
 {
     return !(c->flags & (CO_CF_EXT_PENDING | CO_CF_SUSP_PENDING));
 }
-static int not_visited(const co_case *c) { return !(c->flags & CO_CF_VISITED); }
+/* A return visit needs someone to call: not yet visited and a caller phone. */
+static int visitable(const co_case *c)
+{
+    return !(c->flags & CO_CF_VISITED) && c->caller_phone[0] != '\0';
+}
 static int is_hotline_consult(const co_case *c)
 {
     return c->reqtype == CO_RT_CONSULT || c->reqtype == CO_RT_PRAISE ||
@@ -639,7 +643,7 @@ static const wf_action actions[] = {
      d_check, a_check_fail},
     {"close", "结案", M(CO_ST_CHECKED), R(SHIFTLEAD), NULL, CO_ST_CLOSED, 0, d_close, a_close},
     {"reopen", "重办", M(CO_ST_CLOSED), R(SHIFTLEAD), NULL, CO_ST_FILED, 0, d_reopen, a_reopen},
-    {"visit", "回访评价", M(CO_ST_CLOSED), R(OPERATOR), not_visited, CO_ST_NONE, 0, d_visit,
+    {"visit", "回访评价", M(CO_ST_CLOSED), R(OPERATOR), visitable, CO_ST_NONE, 0, d_visit,
      a_visit},
     /* a note in the case's history (also where Open311 clients' updates land) */
     {"comment", "备注", ANY_STATE,
@@ -704,14 +708,31 @@ size_t co_wf_allowed(const co_case *c, const co_wf_actor *who, const char *out[C
     return n;
 }
 
+/* Actions that are possible but never work waiting: inboxes skip them. */
+static const char *const optional_actions[] = {"reclassify", "merge", "comment", "reopen"};
+
+static int is_optional(const wf_action *a)
+{
+    for (size_t i = 0; i < sizeof optional_actions / sizeof optional_actions[0]; i++)
+        if (!strcmp(a->name, optional_actions[i]))
+            return 1;
+    return 0;
+}
+
+int co_wf_has_work(const co_case *c, const co_wf_actor *who)
+{
+    for (size_t i = 0; i < NACTIONS; i++)
+        if (!is_optional(&actions[i]) && may(&actions[i], c, who))
+            return 1;
+    return 0;
+}
+
 unsigned co_wf_pending_roles(const co_case *c)
 {
     unsigned mask = 0;
     for (size_t i = 0; i < NACTIONS; i++) {
         const wf_action *a = &actions[i];
-        /* reclassify, merge and comment are optional, not work waiting */
-        if (!strcmp(a->name, "reclassify") || !strcmp(a->name, "merge") ||
-            !strcmp(a->name, "comment"))
+        if (is_optional(a))
             continue;
         if ((a->from & M(c->state)) && (!a->guard || a->guard(c)))
             mask |= a->roles;

@@ -70,6 +70,10 @@ size_t co_wf_allowed(const co_case *c, const co_wf_actor *who, const char *out[C
  * (state and guards only; department and scope are checked separately). */
 unsigned co_wf_pending_roles(const co_case *c);
 
+/* 1 when who has a step of the loop to take on c now (optional actions —
+ * reclassify, merge, comment, reopen — do not count): inboxes. */
+int co_wf_has_work(const co_case *c, const co_wf_actor *who);
+
 /* 1 when who may see the case at all (department / area scope). */
 int co_wf_visible(const co_case *c, const co_wf_actor *who);
 

@@ -37,7 +37,10 @@ const getCase = async (u, id) => {
   assert.equal(r.status, 200, `GET case ${id} as ${u}: ${r.text}`);
   return r.json;
 };
-const allowed = (c) => c.allowed_actions.map((a) => a.action).sort();
+// 'comment' (备注) is open to every role of the loop in every state (its own
+// test below), so the lists compared here leave it out.
+const allowed = (c) => c.allowed_actions.map((a) => a.action).filter((a) => a !== 'comment').sort();
+const allowed409 = (r) => r.json.error.allowed_actions.filter((a) => a !== 'comment');
 
 const F = {
   VERIFIED: 1 << 0,
@@ -191,16 +194,36 @@ describe('the whole loop', () => {
   });
 });
 
+describe('notes (备注)', () => {
+  test('every role of the loop may add a note in any state; it goes into the history', async () => {
+    const c = await caseIn('handling');
+    for (const who of ['operator', 'inspector', 'shiftlead', 'dispatcher', 'handler']) {
+      const v = await step(srv, tok(who), c.id, 'comment', { note: `${who} 补充说明` });
+      assert.equal(v.state, 'handling'); // a note changes nothing else
+    }
+    const ev = await api(srv, 'GET', `/api/v1/cases/${c.id}/events`, { token: tok('leader') });
+    const notes = ev.json.events.filter((e) => e.action === 'comment');
+    assert.deepEqual(notes.map((e) => e.actor), ['operator', 'inspector', 'shiftlead', 'dispatcher', 'handler']);
+    assert.equal(notes[0].data.note, 'operator 补充说明');
+    // a note needs text; the read-only leader may not write one
+    const empty = await api(srv, 'POST', `/api/v1/cases/${c.id}/actions/comment`, { token: tok('operator'), body: {} });
+    assert.equal(empty.status, 400);
+    assert.equal(errorCode(empty), 'bad_request');
+    const lead = await api(srv, 'POST', `/api/v1/cases/${c.id}/actions/comment`, { token: tok('leader'), body: { note: 'x' } });
+    assert.equal(lead.status, 403);
+  });
+});
+
 describe('refusals', () => {
   test('409 lists the allowed actions and changes nothing', async () => {
     const c = await createCase(srv, tok('operator'));
     let r = await act(srv, tok('shiftlead'), c.id, 'close', {});
     assert.equal(r.status, 409);
     assert.equal(errorCode(r), 'action_not_allowed');
-    assert.deepEqual(r.json.error.allowed_actions.sort(), ['file', 'merge', 'reclassify', 'verify_request', 'void']);
+    assert.deepEqual(allowed409(r).sort(), ['file', 'merge', 'reclassify', 'verify_request', 'void']);
     r = await act(srv, tok('dispatcher'), c.id, 'dispatch', { dept: 'D-CG-150102' });
     assert.equal(r.status, 409);
-    assert.deepEqual(r.json.error.allowed_actions, ['reclassify']);
+    assert.deepEqual(allowed409(r), ['reclassify']);
     r = await act(srv, tok('handler'), c.id, 'accept');
     // the handler does not even see a case not dispatched to his department
     assert.equal(r.status, 403);
@@ -248,7 +271,7 @@ describe('extension and suspension', () => {
     assert.deepEqual(allowed(lead), ['approve_extension', 'reject_extension']);
     let r = await act(srv, tok('handler'), c.id, 'handle', { note: '提前处理' });
     assert.equal(r.status, 409);
-    assert.deepEqual(r.json.error.allowed_actions, []);
+    assert.deepEqual(allowed409(r), []);
     c = await step(srv, tok('shiftlead'), c.id, 'approve_extension', { limit: '2wd' });
     assert.ok(!(c.flags & F.EXT_PENDING));
     assert.ok(c.flags & F.EXTENDED);
@@ -283,7 +306,7 @@ describe('extension and suspension', () => {
     assert.deepEqual(allowed(await getCase('handler', c.id)), ['resume']);
     let r = await act(srv, tok('handler'), c.id, 'handle', { note: 'x' });
     assert.equal(r.status, 409);
-    assert.deepEqual(r.json.error.allowed_actions, ['resume']);
+    assert.deepEqual(allowed409(r), ['resume']);
     c = await step(srv, tok('handler'), c.id, 'resume', {});
     assert.equal(c.state, 'handling');
     assert.equal(c.disposal_left, 0);
@@ -359,7 +382,7 @@ describe('lists', () => {
         if (!(want[u] || []).includes(other.id)) assert.ok(!ids.has(other.id), `${u} has case ${other.id} (${other.state})`);
       // everything in an inbox is something this user can act on now
       for (const x of r.json.items) {
-        const acts = x.allowed_actions.map((a) => a.action).filter((a) => a !== 'reclassify' && a !== 'merge');
+        const acts = x.allowed_actions.map((a) => a.action).filter((a) => a !== 'reclassify' && a !== 'merge' && a !== 'comment');
         assert.ok(acts.length > 0, `${u}: case ${x.id} in state ${x.state} has nothing to do`);
       }
       if (u === 'admin' || u === 'leader') assert.equal(r.json.count, 0);

@@ -152,6 +152,7 @@ static co_case mkcase(co_state st)
     snprintf(c.street, sizeof c.street, "150102001");
     snprintf(c.district, sizeof c.district, "150102");
     snprintf(c.description, sizeof c.description, "占道经营");
+    snprintf(c.caller_phone, sizeof c.caller_phone, "13812345678");
     snprintf(c.dept, sizeof c.dept, "D-A");
     snprintf(c.first_dept, sizeof c.first_dept, "D-A");
     snprintf(c.routed_dept, sizeof c.routed_dept, "D-A");
@@ -359,7 +360,7 @@ static int guard_holds(guard g, const co_case *c)
     case G_CONSULT:
         return c->reqtype == CO_RT_CONSULT || c->reqtype == CO_RT_SUGGESTION ||
                c->reqtype == CO_RT_PRAISE;
-    case G_NOT_VISITED: return !(c->flags & CO_CF_VISITED);
+    case G_NOT_VISITED: return !(c->flags & CO_CF_VISITED) && c->caller_phone[0];
     }
     return 0;
 }
@@ -451,7 +452,7 @@ static void test_every_state_action_role(void **state)
 }
 
 /* Pending roles: the roles that have a step to take (tidying actions
- * reclassify, merge and comment do not count as work waiting). */
+ * reclassify, merge, comment and reopen do not count as work waiting). */
 static void test_pending_roles_follow_table(void **state)
 {
     (void)state;
@@ -465,7 +466,7 @@ static void test_pending_roles_follow_table(void **state)
                 for (size_t a = 0; a < NRULES; a++) {
                     const rule *r = &RULES[a];
                     if (!strcmp(r->action, "reclassify") || !strcmp(r->action, "merge") ||
-                        !strcmp(r->action, "comment"))
+                        !strcmp(r->action, "comment") || !strcmp(r->action, "reopen"))
                         continue;
                     if ((r->states & S_(c.state)) && guard_holds(r->g, &c))
                         want |= r->roles;
@@ -475,9 +476,12 @@ static void test_pending_roles_follow_table(void **state)
                              co_state_name(c.state), c.flags, co_wf_pending_roles(&c), want);
             }
     co_case closed = mkcase(CO_ST_CLOSED);
-    assert_int_equal(co_wf_pending_roles(&closed), RL(OPERATOR) | RL(SHIFTLEAD));
+    assert_int_equal(co_wf_pending_roles(&closed), RL(OPERATOR)); /* the return visit */
     closed.flags |= CO_CF_VISITED;
-    assert_int_equal(co_wf_pending_roles(&closed), RL(SHIFTLEAD));
+    assert_int_equal(co_wf_pending_roles(&closed), 0); /* reopening is possible, not due */
+    co_case no_caller = mkcase(CO_ST_CLOSED);
+    no_caller.caller_phone[0] = '\0';
+    assert_int_equal(co_wf_pending_roles(&no_caller), 0); /* nobody to call back */
     co_case voided = mkcase(CO_ST_VOIDED);
     assert_int_equal(co_wf_pending_roles(&voided), 0);
 }
@@ -1172,6 +1176,7 @@ static void test_full_life_cycle(void **state)
     snprintf(draft.street, sizeof draft.street, "150102001");
     snprintf(draft.district, sizeof draft.district, "150102");
     snprintf(draft.description, sizeof draft.description, "占道经营");
+    snprintf(draft.caller_phone, sizeof draft.caller_phone, "13812345678");
     co_wf_actor op = actor(CO_ROLE_OPERATOR);
     co_event ev;
     co_case out, c;
