@@ -70,7 +70,7 @@ static co_err open_domain(co_app *app)
     app->ncases = (uint64_t)max_id;
     if ((rc = co_app_views_open(app)))
         return rc;
-    co_writer_hooks hooks = {&app->env, on_committed, app};
+    co_writer_hooks hooks = {&app->env, on_committed, app, co_app_live_message, co_app_announce};
     return co_writer_start(app->store, &hooks, &app->writer);
 }
 

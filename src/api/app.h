@@ -66,6 +66,10 @@ uint64_t co_app_case_count(const co_app *app);
 co_err co_app_views_open(co_app *app) CO_MUST_CHECK;
 void co_app_views_close(co_app *app);
 void co_app_publish(co_app *app, const co_case *c, const co_event *ev);
+/* The writer's prepare/announce hooks: the live feed's message for a new case
+ * is formatted on the HTTP thread and published after the commit. */
+char *co_app_live_message(void *arg, const co_case *c);
+void co_app_announce(void *arg, const co_case *c, const char *text);
 /* The server's per-worker exit hook (releases live-feed state). */
 struct event_base;
 void co_app_thread_done(int worker, struct event_base *base, void *arg);

@@ -111,8 +111,10 @@ static const char *finest_area(const co_case *c)
                                                                                  : c->district;
 }
 
-static void publish_case(co_app *app, const co_case *c)
+/* The live feed's message for a new case (built on the submitting thread). */
+char *co_app_live_message(void *arg, const co_case *c)
 {
+    co_app *app = arg;
     char cat[8], cat_name[64], created[CO_TIME_ISO_MAX];
     co_category_format(c->category, cat);
     co_app_category_name(app, c->category, cat_name, sizeof cat_name);
@@ -130,9 +132,14 @@ static void publish_case(co_app *app, const co_case *c)
     }
     char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
-    if (text)
+    return text;
+}
+
+void co_app_announce(void *arg, const co_case *c, const char *text)
+{
+    co_app *app = arg;
+    if (app->live)
         co_live_publish(app->live, "case", text, finest_area(c), c->routed_dept);
-    free(text);
 }
 
 void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
@@ -142,7 +149,7 @@ void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
     if (!app->live)
         return;
     if (!strcmp(ev->action, "register")) {
-        publish_case(app, c);
+        /* announced by co_app_announce with the message prepared at intake */
     } else {
         char data[160];
         snprintf(data, sizeof data, "{\"number\":\"%s\",\"action\":\"%s\",\"state\":\"%s\"}",

@@ -149,8 +149,11 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
         if (rc) {
             c->rc = rc;
             snprintf(c->err, sizeof c->err, "存储失败 / storage failure: %s", co_err_str(rc));
-        } else if (!c->rc && w->hooks.committed) {
-            w->hooks.committed(w->hooks.arg, &c->result, &events[i]);
+        } else if (!c->rc) {
+            if (w->hooks.committed)
+                w->hooks.committed(w->hooks.arg, &c->result, &events[i]);
+            if (c->extra && w->hooks.announce)
+                w->hooks.announce(w->hooks.arg, &c->result, c->extra);
         }
         co_event_clear(&events[i]);
         c->next = NULL;
@@ -266,6 +269,8 @@ co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_w
     memcpy(cmd->ev.data_text, "{\"case\":", 8);
     memcpy(cmd->ev.data_text + 8, cmd->doc, n);
     memcpy(cmd->ev.data_text + 8 + n, "}", 2);
+    if (w->hooks.prepare)
+        cmd->extra = w->hooks.prepare(w->hooks.arg, &cmd->draft);
     return CO_OK; /* ev.data stays for the committed hook (projection, live feed) */
 }
 
@@ -274,6 +279,8 @@ void co_writer_cmd_clear(co_write_cmd *cmd)
     co_event_clear(&cmd->ev);
     free(cmd->doc);
     cmd->doc = NULL;
+    free(cmd->extra);
+    cmd->extra = NULL;
 }
 
 void co_writer_submit(co_writer *w, co_write_cmd *cmd)

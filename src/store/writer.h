@@ -30,6 +30,7 @@ struct co_write_cmd {
     co_case draft;            /* REGISTER: the new case (from co_writer_prepare_register) */
     co_event ev;              /* REGISTER: its register event, data pre-serialised */
     char *doc;                /* REGISTER: the case's JSON document (owned) */
+    char *extra;              /* REGISTER: the prepare hook's text (owned) */
     int64_t case_id;          /* ACTION: which case */
     char action[24];
     json_t *params;           /* ACTION parameters (owned by the submitter) */
@@ -55,6 +56,11 @@ typedef struct co_writer_hooks {
      * sequence order. May be NULL. */
     void (*committed)(void *arg, const co_case *c, const co_event *ev);
     void *arg;
+    /* Optional: builds a text for a new case on the submitting thread
+     * (e.g. the live feed's message, so the writer does not format it) ... */
+    char *(*prepare)(void *arg, const co_case *c);
+    /* ... and hands it over after the commit, on the writer thread. */
+    void (*announce)(void *arg, const co_case *c, const char *text);
 } co_writer_hooks;
 
 typedef struct co_writer co_writer;
