@@ -94,4 +94,4 @@ lint:
 clean:
 	rm -rf build build-san bin
 
--include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d)
+-include $(OBJ_LIB:.o=.d) $(OBJ_MAIN:.o=.d) $(UNIT_BIN:=.d)

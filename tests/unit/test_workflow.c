@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "case_assert.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,59 +166,9 @@ static co_case mkcase(co_state st)
 }
 
 /* Field-by-field equality of two cases (names the first differing field). */
-#define CMP_INT(f)                                                                                 \
-    if ((int64_t)a->f != (int64_t)b->f)                                                            \
-    fail_msg("%s: field " #f " differs: %lld vs %lld", what, (long long)a->f, (long long)b->f)
-#define CMP_STR(f)                                                                                 \
-    if (strcmp(a->f, b->f) != 0)                                                                   \
-    fail_msg("%s: field " #f " differs: \"%s\" vs \"%s\"", what, a->f, b->f)
 static void assert_case_equal(const co_case *a, const co_case *b, int with_seq, const char *what)
 {
-    CMP_INT(id);
-    CMP_STR(number);
-    CMP_INT(created);
-    CMP_INT(updated);
-    CMP_INT(channel);
-    CMP_INT(reqtype);
-    CMP_INT(severity);
-    CMP_INT(category);
-    CMP_INT(tax_version);
-    CMP_INT(state);
-    CMP_INT(flags);
-    if (!((isnan(a->lon) && isnan(b->lon)) || a->lon == b->lon))
-        fail_msg("%s: lon differs: %.17g vs %.17g", what, a->lon, b->lon);
-    if (!((isnan(a->lat) && isnan(b->lat)) || a->lat == b->lat))
-        fail_msg("%s: lat differs: %.17g vs %.17g", what, a->lat, b->lat);
-    CMP_STR(grid);
-    CMP_STR(community);
-    CMP_STR(street);
-    CMP_STR(district);
-    CMP_STR(address);
-    CMP_STR(description);
-    CMP_STR(caller_name);
-    CMP_STR(caller_phone);
-    CMP_STR(reporter);
-    CMP_STR(dept);
-    CMP_STR(routed_dept);
-    CMP_STR(first_dept);
-    CMP_STR(merged_into);
-    CMP_INT(step_started);
-    CMP_INT(step_due);
-    CMP_INT(dispatched_at);
-    CMP_INT(disposal_due);
-    CMP_INT(disposal_left);
-    CMP_INT(handled_at);
-    CMP_INT(closed_at);
-    CMP_INT(rework);
-    CMP_INT(dispatches);
-    CMP_INT(extensions);
-    CMP_INT(close_type);
-    CMP_INT(satisfaction);
-    CMP_INT(nphotos);
-    for (int i = 0; i < a->nphotos; i++)
-        CMP_STR(photos[i]);
-    if (with_seq)
-        CMP_INT(last_seq);
+    assert_case_fields(a, b, with_seq, what);
 }
 
 static int64_t g_seq;
