@@ -369,7 +369,22 @@ void co_api_case_get(co_req *r)
 
 typedef struct events_ctx {
     json_t *items;
+    co_store *store;
 } events_ctx;
+
+/* The display name of an event's actor: a user's name, the client of an
+ * Open311 update, or the department handler's department. */
+static void actor_name(events_ctx *ctx, const co_event *e, char *out, size_t len)
+{
+    co_user u;
+    out[0] = '\0';
+    if (!e->actor[0])
+        snprintf(out, len, "公众 / public");
+    else if (co_store_user_get(ctx->store, e->actor, &u) == CO_OK)
+        snprintf(out, len, "%s", u.display_name);
+    else
+        snprintf(out, len, "%s", e->actor);
+}
 
 static int event_one(void *vctx, const co_event *e)
 {
@@ -380,10 +395,13 @@ static int event_one(void *vctx, const co_event *e)
     json_t *c = json_object_get(data, "case");
     if (c) /* register events carry the whole case: drop the phone */
         json_object_del(json_object_get(c, "caller"), "phone");
+    char name[64];
+    actor_name(ctx, e, name, sizeof name);
     json_array_append_new(
         ctx->items,
-        json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "seq", (json_int_t)e->seq, "ts", ts,
-                  "actor", e->actor, "role", e->role, "action", e->action, "action_zh",
+        json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "seq", (json_int_t)e->seq, "ts", ts,
+                  "actor", e->actor, "actor_name", name, "role", e->role, "action", e->action,
+                  "action_zh",
                   co_wf_action_zh(e->action), "from", co_state_name(e->from), "to",
                   co_state_name(e->to), "data", data ? data : json_object()));
     return 0;
@@ -395,7 +413,7 @@ void co_api_case_events(co_req *r)
     co_case c;
     if (visible_case(r, &c))
         return;
-    events_ctx ctx = {json_array()};
+    events_ctx ctx = {json_array(), app->store};
     co_err rc = co_store_events_of(app->store, c.id, event_one, &ctx);
     if (rc) {
         json_decref(ctx.items);

@@ -205,6 +205,7 @@ describe('notes (备注)', () => {
     const notes = ev.json.events.filter((e) => e.action === 'comment');
     assert.deepEqual(notes.map((e) => e.actor), ['operator', 'inspector', 'shiftlead', 'dispatcher', 'handler']);
     assert.equal(notes[0].data.note, 'operator 补充说明');
+    assert.equal(notes[0].actor_name, '受理员 王芳'); // display names for the timeline
     // a note needs text; the read-only leader may not write one
     const empty = await api(srv, 'POST', `/api/v1/cases/${c.id}/actions/comment`, { token: tok('operator'), body: {} });
     assert.equal(empty.status, 400);

@@ -121,7 +121,7 @@ export default async function casePage(main, { arg, user }) {
       for (const e of r.events) {
         const bits = await eventDetail(e, deptNames, catNames);
         ol.append(h('li', { 'data-action': e.action },
-          h('div', { class: 'when' }, fmtTime(e.ts, { year: true }), ' · ', e.actor || t('市民', 'Citizen'), e.role ? ` (${name('role', e.role, e.role)})` : ''),
+          h('div', { class: 'when' }, fmtTime(e.ts, { year: true }), ' · ', (e.actor ? (e.actor_name || e.actor) : t('市民', 'Citizen')), e.role ? ` (${name('role', e.role, e.role)})` : ''),
           h('div', { class: 'what' }, actionLabel({ action: e.action, label: e.action_zh }),
             e.to && e.from !== e.to ? h('span', { class: 'muted' }, ' → ' + name('state', e.to, e.to)) : null),
           bits.length ? h('div', { class: 'muted' }, bits.join(' · ')) : null,
