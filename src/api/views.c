@@ -115,6 +115,10 @@ static const char *finest_area(const co_case *c)
 char *co_app_live_message(void *arg, const co_case *c)
 {
     co_app *app = arg;
+    /* nobody is watching: nothing to format (a screen that connects now loads
+     * the summary first, then follows the feed) */
+    if (!app->live || co_live_subscribers(app->live) == 0)
+        return NULL;
     char cat[8], cat_name[64], created[CO_TIME_ISO_MAX];
     co_category_format(c->category, cat);
     co_app_category_name(app, c->category, cat_name, sizeof cat_name);
