@@ -5,6 +5,7 @@
 
 #include "api/app.h"
 #include "api/routes.h"
+#include "lib/strparse.h"
 
 static json_t *area_json(const co_areas *as, const co_area *a)
 {
@@ -18,10 +19,60 @@ static json_t *area_json(const co_areas *as, const co_area *a)
     return o;
 }
 
+static json_t *ancestors_json(const co_areas *as, const co_area *a)
+{
+    json_t *path = json_array();
+    for (int l = CO_LEVEL_DISTRICT; l < (int)a->level; l++) {
+        const co_area *up = co_areas_at(as, a->up[l]);
+        if (up)
+            json_array_append_new(path, json_pack("{s:s,s:s,s:s}", "code", up->code, "name",
+                                                  up->name, "level", co_level_name(up->level)));
+    }
+    return path;
+}
+
+/* ?q=NAME: districts, streets and communities whose name contains NAME (or
+ * grids when level=grid), with their ancestors — a way to give a location
+ * without a map. */
+static void search(co_req *r, const char *q, const char *lv)
+{
+    co_app *app = (co_app *)r->app;
+    int64_t limit = 20;
+    const char *l = co_req_query(r, "limit");
+    co_level only = CO_LEVEL_CITY;
+    if (!*q || strlen(q) > 64 || (l && co_parse_i64(l, 1, 100, &limit)) ||
+        (lv && co_level_parse(lv, &only))) {
+        co_reply_error(r, 400, "bad_query",
+                       "q 为 1–64 字节的名称，limit 为 1–100 / q must be 1–64 bytes, limit 1–100");
+        return;
+    }
+    json_t *items = json_array();
+    size_t n = co_areas_count(app->areas);
+    for (co_level level = CO_LEVEL_DISTRICT; level <= CO_LEVEL_GRID; level++) {
+        if (only != CO_LEVEL_CITY ? level != only : level == CO_LEVEL_GRID)
+            continue;
+        for (size_t i = 0; i < n && json_array_size(items) < (size_t)limit; i++) {
+            const co_area *a = co_areas_at(app->areas, (int32_t)i);
+            if (a->level != level || !strstr(a->name, q))
+                continue;
+            json_t *o = area_json(app->areas, a);
+            json_object_set_new(o, "ancestors", ancestors_json(app->areas, a));
+            json_array_append_new(items, o);
+        }
+    }
+    co_reply_json(r, 200, json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(items),
+                                    "items", items));
+}
+
 void co_api_areas_list(co_req *r)
 {
     co_app *app = (co_app *)r->app;
     const char *lv = co_req_query(r, "level");
+    const char *q = co_req_query(r, "q");
+    if (q) {
+        search(r, q, lv);
+        return;
+    }
     const char *parent = co_req_query(r, "parent");
     co_level level = CO_LEVEL_DISTRICT;
     if (lv && co_level_parse(lv, &level)) {
@@ -73,14 +124,7 @@ void co_api_area_get(co_req *r)
     }
     const co_area *a = co_areas_at(app->areas, idx);
     json_t *o = area_json(app->areas, a);
-    json_t *path = json_array();
-    for (int l = CO_LEVEL_DISTRICT; l < (int)a->level; l++) {
-        const co_area *up = co_areas_at(app->areas, a->up[l]);
-        if (up)
-            json_array_append_new(path, json_pack("{s:s,s:s,s:s}", "code", up->code, "name",
-                                                  up->name, "level", co_level_name(up->level)));
-    }
-    json_object_set_new(o, "ancestors", path);
+    json_object_set_new(o, "ancestors", ancestors_json(app->areas, a));
     const char *g = co_req_query(r, "geometry");
     if (g && (!strcmp(g, "1") || !strcmp(g, "true"))) {
         geom_ctx ctx = {NULL};

@@ -195,6 +195,36 @@ describe('areas', () => {
   });
 });
 
+describe('area search by name', () => {
+  test('communities, streets and districts whose name contains the text, with ancestors', async () => {
+    const r = await api(srv, 'GET', `/api/v1/areas?q=${encodeURIComponent('兴安')}`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.count >= 1);
+    for (const a of r.json.items) {
+      assert.ok(a.name.includes('兴安'), a.name);
+      assert.notEqual(a.level, 'grid');
+      assert.equal(a.ancestors.length, { district: 0, street: 1, community: 2 }[a.level]);
+      assert.ok(a.code.startsWith(a.ancestors.map((x) => x.code).pop() || ''));
+    }
+    const d = await api(srv, 'GET', `/api/v1/areas?q=${encodeURIComponent('新城')}`);
+    assert.ok(d.json.items.some((a) => a.code === '150102' && a.level === 'district'));
+  });
+
+  test('grids only when asked; limit; bad queries', async () => {
+    const g = await api(srv, 'GET', `/api/v1/areas?q=${encodeURIComponent('第001网格')}&level=grid&limit=3`);
+    assert.equal(g.status, 200);
+    assert.equal(g.json.count, 3);
+    assert.ok(g.json.items.every((a) => a.level === 'grid' && a.ancestors.length === 3));
+    const none = await api(srv, 'GET', `/api/v1/areas?q=${encodeURIComponent('第001网格')}`);
+    assert.equal(none.json.count, 0); // grids are not searched by default
+    for (const q of ['q=', 'q=x&limit=0', 'q=x&limit=101', `q=${'a'.repeat(65)}`, 'q=x&level=planet']) {
+      const r = await api(srv, 'GET', `/api/v1/areas?${q}`);
+      assert.equal(r.status, 400, q);
+      assert.equal(errorCode(r), 'bad_query');
+    }
+  });
+});
+
 describe('geocode', () => {
   test('a point inside a grid', async () => {
     const r = await api(srv, 'GET', `/api/v1/geocode?lon=${POINT_150102.lon}&lat=${POINT_150102.lat}`);
