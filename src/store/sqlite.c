@@ -230,7 +230,7 @@ void co_sqlite_copy(char *dst, size_t len, sqlite3_stmt *st, int col)
     snprintf(dst, len, "%s", t ? (const char *)t : "");
 }
 
-static const char *coltext(sqlite3_stmt *st, int col)
+const char *co_sqlite_text(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     return t ? (const char *)t : "";
@@ -347,11 +347,11 @@ out:
 static int area_row(sqlite3_stmt *st, int with_geometry, co_area_cb cb, void *ctx)
 {
     co_area_rec a = {
-        .code = coltext(st, 0),
+        .code = co_sqlite_text(st, 0),
         .level = (co_level)sqlite3_column_int(st, 1),
-        .name = coltext(st, 2),
-        .parent = coltext(st, 3),
-        .geometry = with_geometry ? coltext(st, 4) : NULL,
+        .name = co_sqlite_text(st, 2),
+        .parent = co_sqlite_text(st, 3),
+        .geometry = with_geometry ? co_sqlite_text(st, 4) : NULL,
         .area_m2 = sqlite3_column_double(st, 5),
         .cx = sqlite3_column_double(st, 6),
         .cy = sqlite3_column_double(st, 7),
@@ -543,7 +543,7 @@ static co_err sq_sessions_each(void *vimpl, int64_t now, co_session_cb cb, void 
         return rc;
     sqlite3_bind_int64(st, 1, now);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        co_session_rec s = {coltext(st, 0), coltext(st, 1), sqlite3_column_int64(st, 2),
+        co_session_rec s = {co_sqlite_text(st, 0), co_sqlite_text(st, 1), sqlite3_column_int64(st, 2),
                             sqlite3_column_int64(st, 3)};
         if (cb(ctx, &s))
             break;
@@ -581,8 +581,8 @@ static co_err sq_depts_each(void *vimpl, co_dept_cb cb, void *ctx)
     if (rc)
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        co_dept_rec d = {coltext(st, 0), coltext(st, 1), coltext(st, 2), coltext(st, 3),
-                         coltext(st, 4)};
+        co_dept_rec d = {co_sqlite_text(st, 0), co_sqlite_text(st, 1), co_sqlite_text(st, 2), co_sqlite_text(st, 3),
+                         co_sqlite_text(st, 4)};
         if (cb(ctx, &d))
             break;
     }
@@ -622,7 +622,7 @@ static co_err sq_audit_each(void *vimpl, int64_t before_id, int limit, co_audit_
     sqlite3_bind_int(st, 2, limit);
     while (sqlite3_step(st) == SQLITE_ROW) {
         co_audit_rec a = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                          coltext(st, 2), coltext(st, 3), coltext(st, 4)};
+                          co_sqlite_text(st, 2), co_sqlite_text(st, 3), co_sqlite_text(st, 4)};
         if (cb(ctx, &a))
             break;
     }

@@ -308,7 +308,10 @@ out:
     return rc;
 }
 
-static co_err each_event(sqlite3_stmt *st, int (*cb)(void *, const co_event *), void *ctx);
+static co_err each_event(sqlite3_stmt *st, void (*data)(sqlite3_stmt *, co_event *),
+                         int (*cb)(void *, const co_event *), void *ctx);
+static void full_data(sqlite3_stmt *st, co_event *e);
+static void replay_data(sqlite3_stmt *st, co_event *e);
 
 co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const co_event *),
                            void *ctx)
@@ -321,7 +324,7 @@ co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const 
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, case_id);
-    rc = each_event(st, cb, ctx);
+    rc = each_event(st, full_data, cb, ctx);
     sqlite3_finalize(st);
     return rc;
 }
@@ -338,45 +341,40 @@ co_err co_sqlite_events_each(void *impl, int (*cb)(void *, const co_event *), vo
         &st);
     if (rc)
         return rc;
-    co_event e = {0};
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&e, 0, sizeof e);
-        e.seq = sqlite3_column_int64(st, 0);
-        e.case_id = sqlite3_column_int64(st, 1);
-        e.ts = sqlite3_column_int64(st, 2);
-        co_sqlite_copy(e.actor, sizeof e.actor, st, 3);
-        co_sqlite_copy(e.role, sizeof e.role, st, 4);
-        co_sqlite_copy(e.action, sizeof e.action, st, 5);
-        e.from = (co_state)sqlite3_column_int(st, 6);
-        e.to = (co_state)sqlite3_column_int(st, 7);
-        /* only the keys replays look at: step_due and late */
-        int has_due = sqlite3_column_type(st, 8) != SQLITE_NULL;
-        int has_late = sqlite3_column_type(st, 9) != SQLITE_NULL;
-        if (has_due || has_late) {
-            e.data = json_object();
-            if (has_due && sqlite3_column_type(st, 8) == SQLITE_INTEGER)
-                json_object_set_new(e.data, "step_due", json_integer(sqlite3_column_int64(st, 8)));
-            else if (has_due)
-                json_object_set_new(e.data, "step_due",
-                                    json_string((const char *)sqlite3_column_text(st, 8)));
-            if (has_late)
-                json_object_set_new(e.data, "late", json_boolean(sqlite3_column_int(st, 9)));
-        }
-        int stop = cb(ctx, &e);
-        co_event_clear(&e);
-        if (stop)
-            break;
-    }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = CO_EDB;
+    rc = each_event(st, replay_data, cb, ctx);
     sqlite3_finalize(st);
     return rc;
 }
 
-static co_err each_event(sqlite3_stmt *st, int (*cb)(void *, const co_event *), void *ctx)
+/* Column 8 on: the whole data document. */
+static void full_data(sqlite3_stmt *st, co_event *e)
 {
-    co_err rc = CO_OK;
+    const char *d = (const char *)sqlite3_column_text(st, 8);
+    e->data = d ? json_loads(d, 0, NULL) : json_object();
+}
+
+/* Columns 8 and 9: only the keys start-up replays look at (step_due, late). */
+static void replay_data(sqlite3_stmt *st, co_event *e)
+{
+    int has_due = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    int has_late = sqlite3_column_type(st, 9) != SQLITE_NULL;
+    if (!has_due && !has_late)
+        return;
+    e->data = json_object();
+    if (has_due && sqlite3_column_type(st, 8) == SQLITE_INTEGER)
+        json_object_set_new(e->data, "step_due", json_integer(sqlite3_column_int64(st, 8)));
+    else if (has_due)
+        json_object_set_new(e->data, "step_due",
+                            json_string((const char *)sqlite3_column_text(st, 8)));
+    if (has_late)
+        json_object_set_new(e->data, "late", json_boolean(sqlite3_column_int(st, 9)));
+}
+
+/* Steps through rows of seq,case_id,ts,actor,role,action,from,to,... calling
+ * cb with each event; data(st, e) fills the event's data. */
+static co_err each_event(sqlite3_stmt *st, void (*data)(sqlite3_stmt *, co_event *),
+                         int (*cb)(void *, const co_event *), void *ctx)
+{
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         co_event e = {0};
@@ -388,16 +386,13 @@ static co_err each_event(sqlite3_stmt *st, int (*cb)(void *, const co_event *), 
         co_sqlite_copy(e.action, sizeof e.action, st, 5);
         e.from = (co_state)sqlite3_column_int(st, 6);
         e.to = (co_state)sqlite3_column_int(st, 7);
-        const char *d = (const char *)sqlite3_column_text(st, 8);
-        e.data = d ? json_loads(d, 0, NULL) : json_object();
+        data(st, &e);
         int stop = cb(ctx, &e);
         co_event_clear(&e);
         if (stop)
             return CO_OK;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = CO_EDB;
-    return rc;
+    return s == SQLITE_DONE ? CO_OK : CO_EDB;
 }
 
 co_err co_sqlite_case_max_id(void *impl, int64_t *id, int64_t *seq)

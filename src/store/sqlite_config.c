@@ -9,12 +9,6 @@
 #include "store/sqlite_int.h"
 #include "store/store.h"
 
-static const char *coltext(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? (const char *)t : "";
-}
-
 co_err co_sqlite_taxonomy_put(void *impl, int64_t version, const char *doc, const char *author)
 {
     sqlite3_stmt *st = NULL;
@@ -48,7 +42,7 @@ co_err co_sqlite_taxonomy_get(void *impl, int64_t version, char **doc, int64_t *
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) {
         *version_out = sqlite3_column_int64(st, 0);
-        *doc = co_xstrdup(coltext(st, 1));
+        *doc = co_xstrdup(co_sqlite_text(st, 1));
     } else {
         rc = s == SQLITE_DONE ? CO_ENOTFOUND : CO_EDB;
     }
@@ -107,8 +101,8 @@ co_err co_sqlite_rules_each(void *impl, int (*cb)(void *, const co_rule_rec *), 
     if (rc)
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        co_rule_rec r = {sqlite3_column_int64(st, 0), coltext(st, 1), coltext(st, 2),
-                         coltext(st, 3), coltext(st, 4)};
+        co_rule_rec r = {sqlite3_column_int64(st, 0), co_sqlite_text(st, 1), co_sqlite_text(st, 2),
+                         co_sqlite_text(st, 3), co_sqlite_text(st, 4)};
         if (cb(ctx, &r))
             break;
     }
@@ -141,7 +135,7 @@ co_err co_sqlite_caldays_each(void *impl, int (*cb)(void *, int64_t, int, const 
     if (rc)
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW)
-        if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), coltext(st, 2)))
+        if (cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), co_sqlite_text(st, 2)))
             break;
     sqlite3_finalize(st);
     return CO_OK;

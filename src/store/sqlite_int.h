@@ -13,6 +13,8 @@ sqlite3 *co_sqlite_conn(void *impl);
 co_err co_sqlite_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 co_err co_sqlite_step_done(sqlite3_stmt *st);
 void co_sqlite_copy(char *dst, size_t len, sqlite3_stmt *st, int col);
+/* A text column, "" for NULL (valid until the next step). */
+const char *co_sqlite_text(sqlite3_stmt *st, int col);
 /* A statement cached on the calling thread's connection, reset and with
  * bindings cleared; slot is a small constant chosen by the caller. Owned by
  * the connection (finalised when the store closes): never finalise it. */
