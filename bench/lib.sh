@@ -21,7 +21,7 @@
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CITYOPS="$BENCH_ROOT/bin/cityops"
+CITYOPS="${CITYOPS_BIN:-$BENCH_ROOT/bin/cityops}"
 
 _bench_exit_cmds=()
 

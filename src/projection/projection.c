@@ -237,6 +237,7 @@ void co_projection_free(co_projection *p)
         co_free(p->chunks[i]);
     co_free(p->chunks);
     co_free(p->id_row);
+    co_proj_dueheap_free(p);
     intern_free(&p->depts);
     intern_free(&p->users);
     co_free(p->cat_id);
@@ -285,11 +286,12 @@ void co_proj_unlock(co_projection *p)
 typedef struct rowref {
     co_proj_chunk *ch;
     uint32_t r;
+    uint32_t row;
 } rowref;
 
 static rowref row_at(const co_projection *p, uint64_t row)
 {
-    rowref x = {p->chunks[row / CO_PROJ_CHUNK], (uint32_t)(row % CO_PROJ_CHUNK)};
+    rowref x = {p->chunks[row / CO_PROJ_CHUNK], (uint32_t)(row % CO_PROJ_CHUNK), (uint32_t)row};
     return x;
 }
 
@@ -323,6 +325,7 @@ static rowref new_row(co_projection *p, int64_t id)
         x.ch->slot[s][x.r] = 0;
     x.ch->pflags[x.r] = 0;
     x.ch->step_due[x.r] = 0;
+    x.ch->hpos[x.r] = 0;
     return x;
 }
 
@@ -418,6 +421,8 @@ static void fill_row(co_projection *p, rowref x, const co_case *c, int *full)
     ch->dispatches[r] = sat8(c->dispatches);
     ch->close_type[r] = (uint8_t)c->close_type;
     ch->pflags[r] |= infer_pflags(c);
+    int runs = c->state == CO_ST_DISPATCHED || c->state == CO_ST_HANDLING;
+    co_proj_dueheap_set(p, x.row, runs ? ch->due[r] : 0);
 }
 
 /* ----------------------------------------------------------- attribution */

@@ -77,6 +77,7 @@ typedef struct co_proj_chunk {
     uint32_t step_due[CO_PROJ_CHUNK];  /* last known step deadline (for request lateness) */
     uint32_t flags[CO_PROJ_CHUNK];     /* co_case.flags */
     uint32_t efacts[CO_PROJ_CHUNK];    /* evaluation counters the row adds to while not overdue */
+    uint32_t hpos[CO_PROJ_CHUNK];      /* slot + 1 in the deadline heap, 0 = not in it */
     int32_t area[CO_PROJ_CHUNK];       /* finest known area index, -1 none */
     uint16_t lvl[3][CO_PROJ_CHUNK];    /* district/street/community ordinal + 1, 0 none */
     uint16_t cat[CO_PROJ_CHUNK];       /* interned category */
@@ -104,6 +105,11 @@ typedef struct co_proj_intern {
     uint16_t *slots;   /* open addressing, 0 = empty */
     size_t nslots;
 } co_proj_intern;
+
+/* An entry of the deadline heap (dueheap.c). */
+typedef struct co_proj_due {
+    uint32_t due, row;
+} co_proj_due;
 
 struct co_projection {
     pthread_rwlock_t lock;
@@ -133,9 +139,25 @@ struct co_projection {
     /* display names */
     co_projection_names names;
     int has_names;
+    /* running deadlines (dueheap.c) */
+    struct {
+        co_proj_due *e;
+        size_t n, cap;
+    } dueq;
 };
 
 #define CO_PROJ_CAT_SPACE 30000
+
+/* The deadline heap (dueheap.c): rows whose disposal clock runs.
+ * Puts row in the heap with deadline due, moves it, or (due 0) removes it.
+ * Writer only, under the write lock. */
+void co_proj_dueheap_set(co_projection *p, uint32_t row, uint32_t due);
+/* The rows whose deadline is before now, in no particular order, as a new
+ * array (*rows_out, caller frees with co_free; NULL when none). Caller
+ * holds the read lock. */
+size_t co_proj_dueheap_before(const co_projection *p, uint32_t now, uint32_t **rows_out);
+size_t co_proj_dueheap_size(const co_projection *p);
+void co_proj_dueheap_free(co_projection *p);
 
 /* The case-level evaluation counters (co_eval_counter bits < 32) row r adds
  * to at time `now` (evaluation.c). The projection caches the value for

@@ -343,11 +343,20 @@ static int seed_open(const plan *pl, const co_proj_chunk *ch, uint32_t n, uint32
     return 1;
 }
 
-static uint32_t filter(const plan *pl, const co_proj_chunk *ch, uint32_t n, int inside,
-                       uint32_t *sel, int *densep)
+/* Narrows a chunk's rows to those matching the plan, into sel (or, when
+ * *densep comes back 1, all of 0..m-1). With seeded (m rows already in sel)
+ * the filters start from those rows, which the deadline heap has found
+ * overdue under the same read lock (so that test is not repeated). */
+static uint32_t filter_from(const plan *pl, const co_proj_chunk *ch, uint32_t n, int inside,
+                            uint32_t *sel, uint32_t seeded, int *densep)
 {
     uint32_t m = n;
-    int dense = !seed_open(pl, ch, n, sel, &m);
+    int dense;
+    if (seeded) {
+        m = seeded;
+        dense = 0;
+    } else
+        dense = !seed_open(pl, ch, n, sel, &m);
     uint32_t from = pl->from, to = pl->to ? pl->to : UINT32_MAX, k = pl->area_key;
     if (pl->timed && !inside)
         REFINE(ch->created[r] >= from && ch->created[r] < to);
@@ -365,7 +374,7 @@ static uint32_t filter(const plan *pl, const co_proj_chunk *ch, uint32_t n, int 
     if (m && pl->chans)
         REFINE((pl->chans >> ch->channel[r]) & 1u);
     uint32_t now = pl->now;
-    if (m && pl->overdue == CO_STATS_OD_NOW)
+    if (m && pl->overdue == CO_STATS_OD_NOW && !seeded)
         REFINE(overdue_now(ch, r, now));
     else if (m && pl->overdue == CO_STATS_OD_NOT)
         REFINE(!overdue_now(ch, r, now));
@@ -373,6 +382,12 @@ static uint32_t filter(const plan *pl, const co_proj_chunk *ch, uint32_t n, int 
         REFINE((ch->sb[r] & CO_SB_LATE) || overdue_now(ch, r, now));
     *densep = dense;
     return m;
+}
+
+static uint32_t filter(const plan *pl, const co_proj_chunk *ch, uint32_t n, int inside,
+                       uint32_t *sel, int *densep)
+{
+    return filter_from(pl, ch, n, inside, sel, 0, densep);
 }
 
 static void keys(const co_projection *p, const plan *pl, const co_proj_chunk *ch, uint32_t m,
@@ -537,9 +552,80 @@ static void acc_add(gacc *x, const gacc *y)
     x->hsec += y->hsec;
 }
 
+/* Orders rows by chunk (counting sort on the chunk number; rows within a
+ * chunk keep their order), into out. */
+static void group_by_chunk(const uint32_t *rows, size_t n, size_t nchunks, uint32_t *out)
+{
+    size_t *start = co_xcalloc(nchunks + 1, sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start[rows[i] / CO_PROJ_CHUNK + 1]++;
+    for (size_t c = 0; c < nchunks; c++)
+        start[c + 1] += start[c];
+    for (size_t i = 0; i < n; i++)
+        out[start[rows[i] / CO_PROJ_CHUNK]++] = rows[i];
+    co_free(start);
+}
+
+/* One chunk's share of the heap's candidates (rows[0..n), all in chunk c).
+ * The caller holds the read lock. */
+static void scan_seeded(worker *w, size_t c, const uint32_t *rows, size_t n)
+{
+    const plan *pl = w->pl;
+    const co_proj_chunk *ch = w->p->chunks[c];
+    uint32_t cn = ch->n, from = pl->from, to = pl->to;
+    int meets = cn && ch->tmax >= from && (!to || ch->tmin < to);
+    int inside = ch->tmin >= from && (!to || ch->tmax < to);
+    uint32_t k = 0;
+    for (size_t i = 0; meets && i < n; i++)
+        w->sel[k++] = rows[i] % CO_PROJ_CHUNK;
+    int dense;
+    uint32_t m = k ? filter_from(pl, ch, cn, inside, w->sel, k, &dense) : 0;
+    if (m) {
+        keys(w->p, pl, ch, m, dense, w->sel, w->key);
+        accumulate(pl, ch, m, dense, w->sel, w->key, w->a, w->hist);
+    }
+}
+
+/* Overdue-now plans read the deadline heap instead of scanning: only the
+ * rows whose running deadline has passed are visited, under one hold of
+ * the read lock (tens of microseconds: no longer than one chunk's scan). */
+static gacc *scan_overdue(co_projection *p, const plan *pl, uint64_t *scanned)
+{
+    worker w = {p, pl, co_xcalloc(pl->nkeys, sizeof(gacc)),
+                pl->hist ? co_xcalloc(pl->nkeys << 8, sizeof(uint32_t)) : NULL,
+                co_xmalloc(CO_PROJ_CHUNK * sizeof(uint32_t)),
+                co_xmalloc(CO_PROJ_CHUNK * sizeof(uint32_t)), 0};
+    uint32_t *found = NULL, *rows = NULL;
+    co_proj_rdlock(p);
+    size_t n = co_proj_dueheap_before(p, pl->now, &found);
+    if (n) {
+        rows = co_xmalloc(n * sizeof *rows);
+        group_by_chunk(found, n, p->nchunks, rows);
+    }
+    for (size_t i = 0; i < n;) {
+        size_t c = rows[i] / CO_PROJ_CHUNK, j = i;
+        while (j < n && rows[j] / CO_PROJ_CHUNK == c)
+            j++;
+        scan_seeded(&w, c, rows + i, j - i);
+        i = j;
+    }
+    co_proj_unlock(p);
+    *scanned = n;
+    if (w.hist)
+        fold_hist(pl, w.hist, w.a);
+    co_free(found);
+    co_free(rows);
+    co_free(w.hist);
+    co_free(w.sel);
+    co_free(w.key);
+    return w.a;
+}
+
 /* Scans with k threads; returns the merged counters (caller frees). */
 static gacc *scan(co_projection *p, const plan *pl, size_t k, uint64_t *scanned)
 {
+    if (pl->overdue == CO_STATS_OD_NOW)
+        return scan_overdue(p, pl, scanned);
     job *jobs = co_xcalloc(k, sizeof *jobs);
     for (size_t i = 0; i < k; i++) {
         jobs[i].w = (worker){p, pl, co_xcalloc(pl->nkeys, sizeof(gacc)),
