@@ -592,14 +592,15 @@ static void scan_seeded(worker *w, size_t c, const uint32_t *rows, size_t n)
 static gacc *scan_overdue(co_projection *p, const plan *pl, uint64_t *scanned)
 {
     worker w = {p, pl, co_xcalloc(pl->nkeys, sizeof(gacc)),
-                pl->hist ? co_xcalloc(pl->nkeys << 8, sizeof(uint32_t)) : NULL,
-                co_xmalloc(CO_PROJ_CHUNK * sizeof(uint32_t)),
-                co_xmalloc(CO_PROJ_CHUNK * sizeof(uint32_t)), 0};
+                pl->hist ? co_xcalloc(pl->nkeys << 8, sizeof(uint32_t)) : NULL, NULL, NULL, 0};
     uint32_t *found = NULL, *rows = NULL;
     co_proj_rdlock(p);
     size_t n = co_proj_dueheap_before(p, pl->now, &found);
     if (n) {
+        /* a chunk's share never exceeds n: selection and keys need no more */
         rows = co_xmalloc(n * sizeof *rows);
+        w.sel = co_xmalloc(n * sizeof *w.sel);
+        w.key = co_xmalloc(n * sizeof *w.key);
         group_by_chunk(found, n, p->nchunks, rows);
     }
     for (size_t i = 0; i < n;) {
