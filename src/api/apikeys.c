@@ -368,7 +368,7 @@ co_err co_apikeys_demo_setup(const char *dir)
     co_apikeys *k = NULL;
     char val[CO_OPEN311_JURISDICTION_MAX];
     co_err rc;
-    if ((rc = co_store_open(dir, &st)) || (rc = co_apikeys_open(st, &k)))
+    if ((rc = co_store_open_url(dir, &st)) || (rc = co_apikeys_open(st, &k)))
         goto out;
     if (co_store_meta_get(st, "open311_jurisdiction", val, sizeof val) == CO_ENOTFOUND &&
         (rc = co_apikeys_set(k, "open311_jurisdiction", CO_APIKEY_DEMO_JURISDICTION)))

@@ -78,7 +78,8 @@ co_err co_apikeys_set(co_apikeys *k, const char *key, const char *value) CO_MUST
  * first saw the version (Unix seconds), so it moves whenever services do. */
 int64_t co_apikeys_changeset(co_apikeys *k, int64_t tax_version);
 
-/* `cityops demo`: makes sure DIR has the client "demo" with the key
+/* `cityops demo`: makes sure the store at DIR (or a co_store_open_url name)
+ * has the client "demo" with the key
  * "demo-key" and the jurisdiction "hohhot.cityops" (idempotent). */
 co_err co_apikeys_demo_setup(const char *dir) CO_MUST_CHECK;
 #define CO_APIKEY_DEMO_KEY "demo-key"

@@ -1,4 +1,6 @@
-/* app.c — application start-up, shutdown and per-request dispatch. */
+/* app.c — application start-up, shutdown and per-request dispatch: every
+ * reply gets a request id and the security headers; anonymous API requests
+ * take a token from their client IP's bucket (429 + Retry-After when empty). */
 #include "api/app.h"
 
 #include <event2/buffer.h>
@@ -11,11 +13,17 @@
 
 #include "api/apikeys.h"
 #include "api/routes.h"
+#include "classify/service.h"
 #include "http/req.h"
 #include "http/router.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+
+#define CO_APP_ANON_SLOTS 16384 /* client IPs tracked at once (about 1.5 MiB) */
+#define CO_APP_LOGIN_SLOTS 8192 /* usernames and IPs with failed logins */
+
+static _Atomic uint64_t next_request_id;
 
 void co_app_find_home(char *out, size_t len)
 {
@@ -54,6 +62,7 @@ static void on_committed(void *arg, const co_case *c, const co_event *ev)
     if (!strcmp(ev->action, "register"))
         app->ncases++;
     co_app_publish(app, c, ev);
+    co_clf_service_observe(app->clf, c, ev);
 }
 
 static co_err open_domain(co_app *app)
@@ -76,6 +85,11 @@ static co_err open_domain(co_app *app)
 
 co_err co_app_open(const char *data_dir, co_app **out)
 {
+    return co_app_open_store(data_dir, NULL, out);
+}
+
+co_err co_app_open_store(const char *data_dir, const char *store, co_app **out)
+{
     co_app *app = co_xcalloc(1, sizeof *app);
     co_err rc;
     pthread_rwlock_init(&app->cfg_lock, NULL);
@@ -83,12 +97,15 @@ co_err co_app_open(const char *data_dir, co_app **out)
     snprintf(app->web_dir, sizeof app->web_dir, "%s/web", app->home);
     snprintf(app->media_dir, sizeof app->media_dir, "%s/media", data_dir);
     app->started = co_time_now();
-    if ((rc = co_store_open(data_dir, &app->store)))
+    if ((rc = co_store_open_url(store ? store : data_dir, &app->store)))
         goto out;
     if ((rc = co_sessions_new(app->store, &app->sessions)))
         goto out;
     if ((rc = co_apikeys_open(app->store, &app->apikeys)))
         goto out;
+    co_ratelimit_config_default(&app->limits);
+    app->anon_limit = co_ratelimit_new(CO_APP_ANON_SLOTS);
+    app->login_limit = co_ratelimit_new(CO_APP_LOGIN_SLOTS);
     if ((rc = co_areas_load(app->store, &app->areas)))
         goto out;
     double t0 = co_time_mono();
@@ -127,6 +144,8 @@ void co_app_close(co_app *app)
     co_areas_free(app->areas);
     co_sessions_free(app->sessions);
     co_apikeys_free(app->apikeys);
+    co_ratelimit_free(app->anon_limit);
+    co_ratelimit_free(app->login_limit);
     co_store_close(app->store);
     pthread_rwlock_destroy(&app->cfg_lock);
     co_free(app);
@@ -206,6 +225,66 @@ static void authenticate(co_app *app, co_req *r, co_session *ses)
     }
 }
 
+/* Headers every reply carries. Pages get their own CSP (static.c); API
+ * replies a CSP that allows nothing, should one ever be opened as a page. */
+static void security_headers(co_req *r)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)r->id);
+    evhttp_add_header(h, "X-Request-Id", id);
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+    evhttp_add_header(h, "X-Frame-Options", "DENY");
+    if (!strncmp(r->path, "/api/", 5) || !strncmp(r->path, "/open311/", 9))
+        evhttp_add_header(h, "Content-Security-Policy",
+                          "default-src 'none'; frame-ancestors 'none'");
+}
+
+/* Anonymous requests to the API (not health) and Open311 reads take a token
+ * from the client IP's bucket. Open311 writes are limited per api_key
+ * (apikeys.c) instead. Returns 0 to go ahead, -1 after replying 429. */
+static int anon_limited(co_app *app, co_req *r)
+{
+    if (r->session)
+        return 0;
+    int api = !strncmp(r->path, "/api/", 5) && strcmp(r->path, "/api/v1/health") != 0;
+    int o311 = !strncmp(r->path, "/open311/", 9) && r->method != CO_POST;
+    if (!api && !o311)
+        return 0;
+    int retry = 1;
+    if (co_ratelimit_take(app->anon_limit, co_req_peer(r), app->limits.anon, co_time_now_ms(),
+                          &retry))
+        return 0;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", retry);
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", secs);
+    co_log_warn("msg=\"rate limited\" peer=%s path=\"%.200s\"", co_req_peer(r), r->path);
+    if (o311) { /* GeoReport's error list: XML unless the path asks for JSON */
+        char msg[160];
+        snprintf(msg, sizeof msg, "请求过于频繁，请 %d 秒后重试 / too many requests from your "
+                 "address; retry in %d s", retry, retry);
+        const char *dot = strrchr(r->path, '.');
+        evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Access-Control-Allow-Origin",
+                          "*");
+        if (dot && !strcmp(dot, ".json")) {
+            co_reply_json(r, 429, json_pack("[{s:i,s:s}]", "code", 429, "description", msg));
+        } else {
+            char xml[320];
+            int n = snprintf(xml, sizeof xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                             "<errors><error><code>429</code><description>%s</description>"
+                             "</error></errors>\n", msg);
+            co_reply_bytes(r, 429, "text/xml; charset=utf-8", xml, (size_t)n);
+        }
+        return -1;
+    }
+    co_reply_error(r, 429, "rate_limited",
+                   "请求过于频繁，请 %d 秒后重试 / too many requests from your address; retry in "
+                   "%d s",
+                   retry, retry);
+    return -1;
+}
+
 void co_app_handle(struct evhttp_request *ev, void *arg)
 {
     co_app *app = arg;
@@ -215,13 +294,22 @@ void co_app_handle(struct evhttp_request *ev, void *arg)
     r->app = (struct co_app *)app;
     r->t0 = co_time_mono();
     r->method = method_of(ev);
-    evhttp_add_header(evhttp_request_get_output_headers(ev), "X-Content-Type-Options", "nosniff");
-    if (decode_path(r) != 0) {
+    r->id = ++next_request_id;
+    const char *uri = evhttp_request_get_uri(ev);
+    int bad = decode_path(r);
+    if (bad)
         snprintf(r->path, sizeof r->path, "(bad path)");
+    security_headers(r);
+    if (uri && strlen(uri) > CO_URI_MAX) {
+        co_reply_error(r, 414, "uri_too_long",
+                       "请求地址过长（上限 %d 字节）/ request target longer than %d bytes",
+                       CO_URI_MAX, CO_URI_MAX);
+    } else if (bad) {
         co_reply_error(r, 400, "bad_path", "无法解析的路径 / malformed or too long path");
     } else {
         authenticate(app, r, ses);
-        co_router_dispatch(&co_api_router, r);
+        if (!anon_limited(app, r))
+            co_router_dispatch(&co_api_router, r);
         if (!r->replied && !r->async)
             co_reply_error(r, 500, "internal", "handler did not reply");
     }

@@ -19,6 +19,7 @@
 #include "domain/workflow.h"
 #include "geo/area.h"
 #include "geo/locator.h"
+#include "http/ratelimit.h"
 #include "http/session.h"
 #include "lib/err.h"
 #include "store/store.h"
@@ -29,6 +30,8 @@
 struct co_projection;
 struct co_live;
 struct co_apikeys;
+struct co_clf_service;
+struct co_dedup;
 
 typedef struct co_app {
     co_store *store;
@@ -40,6 +43,12 @@ typedef struct co_app {
     struct co_projection *proj;
     struct co_live *live;
     struct co_apikeys *apikeys; /* Open311 clients, their keys and rate limits (apikeys.h) */
+    struct co_dedup *dedup;     /* open cases by place and text (domain/dedup.h; views.c) */
+    _Atomic double dedup_auto;  /* automatic merge threshold, 0 = off (api/duplicates.c) */
+    struct co_clf_service *_Atomic clf; /* text classifier (classify/service.h); set by serve, NULL otherwise */
+    co_ratelimit *anon_limit;   /* per-IP buckets of anonymous API requests */
+    co_ratelimit *login_limit;  /* failed-login back-off per username and per IP */
+    co_ratelimit_config limits; /* defaults; `serve` sets its options before serving */
     pthread_rwlock_t cfg_lock;
     co_taxonomy *tax[CO_APP_MAX_TAX_VERSIONS]; /* by version; tax[cur] is current */
     int64_t tax_current;
@@ -50,9 +59,14 @@ typedef struct co_app {
     char media_dir[600];
     int64_t started;
     _Atomic uint64_t ncases;
+    _Atomic int64_t applied_seq; /* highest event sequence the views applied (views.c) */
 } co_app;
 
 co_err co_app_open(const char *data_dir, co_app **out) CO_MUST_CHECK;
+/* The same with the store named apart (co_store_open_url: "postgres://…",
+ * "sqlite:DIR"); NULL = the SQLite store in data_dir. data_dir still holds
+ * the media. */
+co_err co_app_open_store(const char *data_dir, const char *store, co_app **out) CO_MUST_CHECK;
 void co_app_close(co_app *app);
 void co_app_handle(struct evhttp_request *ev, void *app);
 /* Finds the installation root: $CITYOPS_HOME, else the parent of the folder

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/duplicates.h"
 #include "api/intake.h"
 #include "api/routes.h"
 #include "http/multipart.h"
@@ -79,9 +80,23 @@ static int save_parts(co_req *r, co_part *parts, size_t n, json_t **doc)
     json_t *photos = json_array();
     char err[CO_INTAKE_ERR_MAX];
     *doc = NULL;
+    size_t nphotos = 0; /* refused before any is stored */
+    for (size_t i = 0; i < n; i++)
+        nphotos += !strcmp(parts[i].name, "photo") || !strcmp(parts[i].name, "photos");
+    if (nphotos > CO_PHOTOS_MAX) {
+        json_decref(photos);
+        co_reply_error(r, 400, "too_many_photos", "每个案件最多 %d 张照片 / at most %d photos per case",
+                       CO_PHOTOS_MAX, CO_PHOTOS_MAX);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(parts[i].name, "case")) {
             json_decref(*doc);
+            *doc = NULL;
+            if (co_req_json_shape(r, (const char *)parts[i].data, parts[i].len)) {
+                json_decref(photos);
+                return -1;
+            }
             *doc = json_loadb((const char *)parts[i].data, parts[i].len, 0, NULL);
             continue;
         }
@@ -364,7 +379,9 @@ void co_api_case_get(co_req *r)
     co_case c;
     if (visible_case(r, &c))
         return;
-    co_reply_json(r, 200, co_case_view(r, &c));
+    json_t *view = co_case_view(r, &c);
+    co_dup_view_extras(r, &c, view);
+    co_reply_json(r, 200, view);
 }
 
 typedef struct events_ctx {
@@ -486,6 +503,10 @@ void co_api_case_action(co_req *r)
         if (!params)
             return;
         json_incref(params);
+    }
+    if (co_dup_check_merge(r, &c, co_req_param(r, 1), params)) {
+        json_decref(params);
+        return;
     }
     action_ctx *ac = co_xcalloc(1, sizeof *ac);
     co_write_cmd *cmd = &ac->cmd;

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/duplicates.h"
 #include "calendar/calendar.h"
+#include "classify/service.h"
 #include "domain/workflow.h"
 #include "geo/coord.h"
 #include "lib/alloc.h"
@@ -195,6 +197,32 @@ static co_err parse_enums(co_app *app, json_t *doc, co_case *d, char *err, size_
     return CO_OK;
 }
 
+/* Smart intake: a case without a category is classified (classify/service.h).
+ * The record waits in a per-thread slot for co_intake_submit, which adds it
+ * to the register event when the same draft is submitted on this thread. */
+static _Thread_local co_clf_intake pending_clf;
+static _Thread_local uint64_t pending_key;
+
+static uint64_t draft_key(const co_case *d)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ d->category;
+    for (const char *p = d->description; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h ? h : 1;
+}
+
+static void classify_draft(co_app *app, json_t *doc, co_case *d)
+{
+    pending_key = 0;
+    if (d->category != CO_CATEGORY_NONE || !app->clf)
+        return;
+    json_t *sev = json_object_get(doc, "severity");
+    co_clf_service_intake(app->clf, d, d->reqtype != CO_RT_NONE, sev && !json_is_null(sev),
+                          app->env.category_exists, app->env.arg, &pending_clf);
+    if (pending_clf.ran)
+        pending_key = draft_key(d);
+}
+
 co_err co_intake_parse(co_app *app, json_t *doc, co_channel channel, co_case *d, char *err,
                        size_t errlen)
 {
@@ -212,7 +240,10 @@ co_err co_intake_parse(co_app *app, json_t *doc, co_channel channel, co_case *d,
     pthread_rwlock_rdlock(&app->cfg_lock);
     d->tax_version = (int32_t)app->tax_current;
     pthread_rwlock_unlock(&app->cfg_lock);
-    return parse_location(app, doc, d, err, errlen);
+    if ((rc = parse_location(app, doc, d, err, errlen)))
+        return rc;
+    classify_draft(app, doc, d);
+    return CO_OK;
 }
 
 /* ------------------------------------------------------------------ media */
@@ -389,6 +420,8 @@ json_t *co_case_public_view(co_req *r, const co_case *c)
      * sequential, so a hotline caller's or an inspector's text never is. */
     if (c->channel == CO_CH_WEB || c->channel == CO_CH_OPEN311)
         json_object_set_new(o, "description", json_string(c->description));
+    if (c->state == CO_ST_MERGED && c->merged_into[0]) /* the caller follows the master */
+        json_object_set_new(o, "merged_into", json_string(c->merged_into));
     return o;
 }
 
@@ -399,6 +432,7 @@ typedef struct submit_ctx {
     co_deferred *def;
     int public_view;
     int show_phone;
+    co_dup_intake *dup; /* duplicates of the new case (api/duplicates.h) */
 } submit_ctx;
 
 static void submit_reply(co_req *r, void *arg)
@@ -412,12 +446,11 @@ static void submit_reply(co_req *r, void *arg)
         snprintf(loc, sizeof loc, "/api/v1/cases/%s", cmd->result.number);
         evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", loc);
         if (sc->public_view)
-            co_reply_json(r, 201, co_case_public_view(r, &cmd->result));
-        else if (sc->show_phone) /* the stored document is the reply: no second encoding */
-            co_reply_bytes(r, 201, "application/json; charset=utf-8", cmd->doc, strlen(cmd->doc));
-        else
-            co_reply_json(r, 201, co_case_to_json(&cmd->result, 0));
+            co_reply_json(r, 201, co_case_public_view(r, co_dup_intake_result(sc->dup, cmd)));
+        else /* the case with its duplicates */
+            co_dup_intake_reply(r, sc->dup, cmd, sc->show_phone);
     }
+    co_dup_intake_free(sc->dup);
     co_writer_cmd_clear(cmd);
     co_free(sc);
 }
@@ -426,13 +459,21 @@ static void submit_gone(co_req *r, void *arg)
 {
     (void)r;
     submit_ctx *sc = arg;
+    co_dup_intake_free(sc->dup);
     co_writer_cmd_clear(&sc->cmd);
     co_free(sc);
+}
+
+static void submit_fire(void *arg)
+{
+    co_deferred_fire(((submit_ctx *)arg)->def);
 }
 
 static void submit_done(co_write_cmd *cmd)
 {
     submit_ctx *sc = cmd->arg;
+    if (co_dup_intake_committed(sc->dup, cmd, submit_fire, sc))
+        return; /* an automatic merge follows; its completion replies */
     co_deferred_fire(sc->def);
 }
 
@@ -457,10 +498,16 @@ void co_intake_submit(co_req *r, const co_case *draft, int public_view)
         co_reply_err(r, rc, "无法受理 / cannot register the case");
         return;
     }
+    if (pending_key && pending_key == draft_key(draft) &&
+        co_clf_annotate(&cmd->ev, &pending_clf) != CO_OK)
+        co_log_warn("msg=\"cannot record the classification\" case=%s", cmd->draft.number);
+    pending_key = 0;
+    sc->dup = co_dup_intake_begin(r, cmd);
     cmd->done = submit_done;
     cmd->arg = sc;
     sc->def = co_req_defer(r, submit_reply, submit_gone, sc);
     if (!sc->def) {
+        co_dup_intake_free(sc->dup);
         co_writer_cmd_clear(cmd);
         co_free(sc);
         co_reply_error(r, 500, "internal", "cannot defer the reply");

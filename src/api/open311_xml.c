@@ -162,6 +162,7 @@ const char *co_open311_action_text(const char *action)
         {"void", "已作废 / cancelled"},
         {"answer", "已答复 / answered"},
         {"merge", "已合并为重复案件 / merged as a duplicate"},
+        {"unmerge", "已取消合并，单独办理 / no longer merged: handled on its own"},
         {"dispatch", "已派遣至责任单位 / sent to the responsible department"},
         {"accept", "责任单位已签收 / the department took it on"},
         {"send_back", "责任单位退回，待重新派遣 / returned for re-dispatch"},

@@ -4,6 +4,7 @@
 #include "api/routes.h"
 
 #include "api/apikeys.h"
+#include "api/duplicates.h"
 #include "api/open311.h"
 #include "domain/role.h"
 
@@ -13,10 +14,13 @@
 #define WORKFLOW                                                                               \
     (CO_R(OPERATOR) | CO_R(INSPECTOR) | CO_R(SHIFTLEAD) | CO_R(DISPATCHER) | CO_R(HANDLER))
 #define ADMIN CO_R(ADMIN)
+#define CLASSIFY \
+    (CO_R(OPERATOR) | CO_R(INSPECTOR) | CO_R(SHIFTLEAD) | CO_R(DISPATCHER) | CO_R(ADMIN))
 
 static const co_route routes[] = {
     /* system */
     {CO_GET, "/api/v1/health", co_api_health, 0},
+    {CO_GET, "/metrics", co_api_metrics, 0}, /* loopback or admin: checked inside */
     /* sessions */
     {CO_POST, "/api/v1/login", co_api_login, 0},
     {CO_POST, "/api/v1/logout", co_api_logout, ANY_USER},
@@ -31,8 +35,10 @@ static const co_route routes[] = {
     {CO_GET, "/api/v1/cases", co_api_cases_list, ANY_USER},
     {CO_GET, "/api/v1/cases/{id}", co_api_case_get, ANY_USER},
     {CO_GET, "/api/v1/cases/{id}/events", co_api_case_events, ANY_USER},
+    {CO_GET, "/api/v1/cases/{id}/duplicates", co_api_case_duplicates, STAFF},
     {CO_POST, "/api/v1/cases/{id}/actions/{action}", co_api_case_action, WORKFLOW},
     {CO_POST, "/api/v1/media", co_api_media_upload, STAFF},
+    {CO_POST, "/api/v1/classify", co_api_classify, CLASSIFY},
     {CO_GET, "/api/v1/media/{id}", co_api_media_get, ANY_USER},
     {CO_GET, "/api/v1/live", co_api_live, ANY_USER},
     /* analytics and evaluation */
@@ -52,6 +58,8 @@ static const co_route routes[] = {
     {CO_POST, "/api/v1/routing-rules", co_api_rule_create, ADMIN},
     {CO_DELETE, "/api/v1/routing-rules/{id}", co_api_rule_delete, ADMIN},
     {CO_GET, "/api/v1/calendar", co_api_calendar_get, ANY_USER},
+    {CO_GET, "/api/v1/dedup/config", co_api_dedup_config_get, STAFF},
+    {CO_PUT, "/api/v1/dedup/config", co_api_dedup_config_put, ADMIN},
     /* administration */
     {CO_GET, "/api/v1/users", co_api_users_list, ADMIN},
     {CO_POST, "/api/v1/users", co_api_user_put, ADMIN},

@@ -10,6 +10,7 @@ extern const co_router co_api_router;
 
 /* health.c */
 void co_api_health(co_req *r);
+void co_api_metrics(co_req *r);
 /* auth.c */
 void co_api_login(co_req *r);
 void co_api_logout(co_req *r);
@@ -52,6 +53,18 @@ void co_api_live(co_req *r);
 void co_api_geocode(co_req *r);
 /* areas_geojson.c */
 void co_api_areas_geojson(co_req *r);
+/* classify.c */
+struct co_clf_model;
+struct co_case;
+void co_api_classify(co_req *r);
+/* The classification of one text as the API and `cityops classify` show it;
+ * where holds the place (area codes) used for routing, or nothing. */
+json_t *co_api_classify_view(struct co_app *app, const struct co_clf_model *m, const char *text,
+                             size_t len, const struct co_case *where);
+json_t *co_api_classify_model_json(const struct co_clf_model *m);
+/* Fills where's area codes from an area code; CO_ENOTFOUND if unknown. */
+co_err co_api_classify_place(struct co_app *app, const char *area, struct co_case *where)
+    CO_MUST_CHECK;
 /* static.c */
 void co_api_static(co_req *r);
 void co_api_page(co_req *r);

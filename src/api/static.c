@@ -93,8 +93,8 @@ void co_api_page(co_req *r)
     snprintf(path, sizeof path, "%s/%s", app->web_dir, page);
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Security-Policy",
                       "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
-                      "'unsafe-inline'; connect-src 'self'; object-src 'none'; frame-ancestors "
-                      "'none'");
+                      "'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+                      "form-action 'self'; frame-ancestors 'none'");
     send_file(r, path, "no-cache");
 }
 

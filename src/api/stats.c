@@ -248,13 +248,40 @@ static json_t *stats_body(const co_stats_query *q, const co_stats_result *res, c
                      (json_int_t)res->scanned, "took_ms", (co_time_mono() - t0) * 1000.0);
 }
 
+/* Forces the user's scope onto a stats query, like the case lists do: a
+ * department's handlers count only their department's cases, a user limited
+ * to an area only that area (asking for another one is 403). */
+static int apply_scope(co_req *r, co_stats_query *q)
+{
+    const co_session *s = r->session;
+    if (!s)
+        return 0;
+    if (s->role == CO_ROLE_HANDLER) {
+        if (q->dept[0] && strcmp(q->dept, s->dept) != 0) {
+            co_reply_error(r, 403, "out_of_scope",
+                           "部门超出您的管辖范围 / department outside your scope");
+            return -1;
+        }
+        snprintf(q->dept, sizeof q->dept, "%s", s->dept);
+    }
+    if (s->scope[0]) {
+        if (q->area[0] && strncmp(q->area, s->scope, strlen(s->scope)) != 0) {
+            co_reply_error(r, 403, "out_of_scope", "区域超出您的管辖范围 / area outside your scope");
+            return -1;
+        }
+        if (!q->area[0])
+            snprintf(q->area, sizeof q->area, "%s", s->scope);
+    }
+    return 0;
+}
+
 void co_api_stats(co_req *r)
 {
     double t0 = co_time_mono();
     co_projection *p = projection(r);
     common c;
     co_stats_query q;
-    if (!p || parse_common(r, &c) || parse_stats(r, &c, &q))
+    if (!p || parse_common(r, &c) || parse_stats(r, &c, &q) || apply_scope(r, &q))
         return;
     co_stats_result res;
     co_table *t = NULL;
@@ -404,6 +431,7 @@ typedef struct summary {
     int64_t now, today, from;   /* the rate period is [from, now] */
     json_t *body;
     co_err rc;
+    co_stats_query scope;       /* the user's area and department (apply_scope) */
 } summary;
 
 /* Runs one stats query for the summary; NULL on failure (rc set). */
@@ -411,6 +439,8 @@ static int run_stats(summary *s, co_stats_query *q, co_stats_result *res)
 {
     q->now = s->now;
     q->threads = 1;
+    memcpy(q->area, s->scope.area, sizeof q->area);
+    memcpy(q->dept, s->scope.dept, sizeof q->dept);
     if (!s->rc)
         s->rc = co_stats_run(s->p, q, res);
     return s->rc ? -1 : 0;
@@ -525,7 +555,10 @@ void co_api_dashboard_summary(co_req *r)
         bad(r, "bad_days", "days 须为 1–366 的整数 / days must be an integer from 1 to 366");
         return;
     }
-    summary s = {p, c.now, midnight(c.now), c.now - days * DAY_S, json_object(), CO_OK};
+    summary s = {p, c.now, midnight(c.now), c.now - days * DAY_S, NULL, CO_OK, {0}};
+    if (apply_scope(r, &s.scope))
+        return;
+    s.body = json_object();
     json_object_set_new(s.body, "now", iso_or_null(c.now));
     tile_current(&s);
     tile_period(&s, days);

@@ -6,9 +6,11 @@
  * in commit order. */
 #include <math.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "api/app.h"
+#include "api/duplicates.h"
 #include "api/live.h"
 #include "api/routes.h"
 #include "lib/log.h"
@@ -57,6 +59,8 @@ static int load_event(void *ctx, const co_event *e)
     co_app *app = ctx;
     if (co_projection_attribute(app->proj, e) == CO_ETOOBIG)
         co_log_warn("msg=\"projection attribution full\" seq=%lld", (long long)e->seq);
+    if (e->seq > atomic_load(&app->applied_seq)) /* load runs before the writer starts */
+        atomic_store(&app->applied_seq, e->seq);
     return 0;
 }
 
@@ -78,13 +82,14 @@ co_err co_app_views_open(co_app *app)
     co_log_info("msg=\"projection loaded\" cases=%llu bytes=%zu cases_s=%.2f events_s=%.2f",
                 (unsigned long long)info.rows, info.bytes, t1 - t0, co_time_mono() - t1);
     app->live = co_live_new();
-    return CO_OK;
+    return co_dup_open(app);
 }
 
 void co_app_views_close(co_app *app)
 {
     co_live_free(app->live);
     app->live = NULL;
+    co_dup_close(app);
     co_projection_free(app->proj);
     app->proj = NULL;
 }
@@ -148,8 +153,12 @@ void co_app_announce(void *arg, const co_case *c, const char *text)
 
 void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
 {
+    int64_t seen = atomic_load(&app->applied_seq);
+    while (ev->seq > seen && !atomic_compare_exchange_weak(&app->applied_seq, &seen, ev->seq))
+        ;
     if (app->proj && co_projection_apply(app->proj, c, ev))
         co_log_warn("msg=\"projection update refused\" case=%lld", (long long)c->id);
+    co_dup_committed(app, c, ev);
     if (!app->live)
         return;
     if (!strcmp(ev->action, "register")) {

@@ -11,18 +11,12 @@
 #include <string.h>
 
 #include "api/apikeys.h"
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "lib/strparse.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
 
-static const char *opt(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], name))
-            return argv[i + 1];
-    return NULL;
-}
 
 /* The first argument after the action that is not an option or its value. */
 static const char *positional(int argc, char **argv)
@@ -59,8 +53,8 @@ static int print_key(void *ctx, const co_apikey_rec *k)
 
 static int add(int argc, char **argv, co_store *st, co_apikeys *k)
 {
-    const char *name = positional(argc, argv), *rs = opt(argc, argv, "--rate"),
-               *bs = opt(argc, argv, "--burst");
+    const char *name = positional(argc, argv), *rs = co_args_opt(argc, argv, "--rate"),
+               *bs = co_args_opt(argc, argv, "--burst");
     double rate = 0;
     int64_t burst = 0, id = 0;
     if (!name || (rs && co_parse_double(rs, 0, 100000, &rate)) ||
@@ -121,7 +115,7 @@ static int config(int argc, char **argv, co_store *st, co_apikeys *k)
                {"--burst", "open311_burst"},               {"--contact", "open311_contact"},
                {"--base-url", "open311_base_url"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        const char *v = opt(argc, argv, map[i].opt);
+        const char *v = co_args_opt(argc, argv, map[i].opt);
         if (!v)
             continue;
         if (co_apikeys_set(k, map[i].key, v)) {
@@ -144,7 +138,7 @@ static int config(int argc, char **argv, co_store *st, co_apikeys *k)
 
 int co_cli_apikey(int argc, char **argv)
 {
-    const char *dir = opt(argc, argv, "--data");
+    const char *dir = co_args_opt(argc, argv, "--data");
     if (argc < 2 || !dir) {
         usage();
         return 2;

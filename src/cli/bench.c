@@ -14,6 +14,8 @@ static const struct {
     {"intake", co_bench_intake,
      "intake --data DIR [--clients K] [--count N] [--threads T]   (starts its own server)"},
     {"stats", co_bench_stats, "stats [--cases N] [--seed S] [--data DIR] [--dump-csv DIR]"},
+    {"classify", co_bench_classify, "classify --eval FILE [--model PATH | --train DIR] (--help)"},
+    {"dedup", co_bench_dedup, "dedup [--cases N] [--days D] [--dup-share F] [--spots S] [--seed S] | --data DIR"},
 };
 
 int co_cli_bench(int argc, char **argv)

@@ -7,5 +7,7 @@
 int co_bench_geocode(int argc, char **argv);
 int co_bench_intake(int argc, char **argv);
 int co_bench_stats(int argc, char **argv);
+int co_bench_classify(int argc, char **argv);
+int co_bench_dedup(int argc, char **argv);
 
 #endif

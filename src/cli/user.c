@@ -3,18 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "domain/password.h"
 #include "domain/role.h"
 #include "store/store.h"
 
-static const char *opt(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], name))
-            return argv[i + 1];
-    return NULL;
-}
 
 static int print_user(void *ctx, const co_user *u)
 {
@@ -26,9 +20,9 @@ static int print_user(void *ctx, const co_user *u)
 
 static int add(int argc, char **argv, co_store *st)
 {
-    const char *username = opt(argc, argv, "--username");
-    const char *role = opt(argc, argv, "--role");
-    const char *password = opt(argc, argv, "--password");
+    const char *username = co_args_opt(argc, argv, "--username");
+    const char *role = co_args_opt(argc, argv, "--role");
+    const char *password = co_args_opt(argc, argv, "--password");
     co_role r;
     if (!username || !role || co_role_parse(role, &r) || !password) {
         fprintf(stderr, "usage: cityops user add --data DIR --username U --role "
@@ -41,10 +35,10 @@ static int add(int argc, char **argv, co_store *st)
                 CO_PASSWORD_MAX);
         return 1;
     }
-    const char *name = opt(argc, argv, "--name");
+    const char *name = co_args_opt(argc, argv, "--name");
     co_user_rec u = {.username = username, .display_name = name ? name : username,
                      .password_hash = hash, .role = role,
-                     .dept = opt(argc, argv, "--dept"), .scope = opt(argc, argv, "--scope")};
+                     .dept = co_args_opt(argc, argv, "--dept"), .scope = co_args_opt(argc, argv, "--scope")};
     int64_t id;
     if (co_store_user_put(st, &u, &id) || co_store_audit(st, "cli", "user_put", username))
         return 1;
@@ -54,7 +48,7 @@ static int add(int argc, char **argv, co_store *st)
 
 int co_cli_user(int argc, char **argv)
 {
-    const char *dir = opt(argc, argv, "--data");
+    const char *dir = co_args_opt(argc, argv, "--data");
     if (argc < 2 || !dir) {
         fprintf(stderr, "usage: cityops user add|list --data DIR ...\n");
         return 2;

@@ -81,6 +81,10 @@ enum {
     CO_CF_CHECK_LATE = 1 << 16,
     CO_CF_FILE_LATE = 1 << 17,
     CO_CF_DISPATCH_LATE = 1 << 18,
+    /* the state a merged case had before the merge (unmerge restores it);
+     * neither bit: registered */
+    CO_CF_PREMERGE_VERIFYING = 1 << 19,
+    CO_CF_PREMERGE_FILED = 1 << 20,
 };
 
 #define CO_NUMBER_MAX 16

@@ -79,10 +79,22 @@ json_t *co_case_to_json(const co_case *c, int show_phone)
     return o;
 }
 
+/* Copies s into dst, cut (when too long) at a character boundary: half a
+ * UTF-8 sequence could not be written as JSON again, and the field would
+ * silently drop out of the case's document. */
+static void copy_text(char *dst, size_t len, const char *s)
+{
+    snprintf(dst, len, "%s", s);
+    size_t n = strlen(dst);
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    dst[n] = '\0';
+}
+
 static void get_str(const json_t *j, const char *k, char *dst, size_t len)
 {
     const char *s = json_string_value(json_object_get(j, k));
-    snprintf(dst, len, "%s", s ? s : "");
+    copy_text(dst, len, s ? s : "");
 }
 
 static int64_t get_time(const json_t *j, const char *k)
@@ -173,7 +185,7 @@ co_err co_case_from_json(const json_t *j, co_case *c)
     {
         if (c->nphotos >= CO_PHOTOS_MAX || !json_string_value(v))
             break;
-        snprintf(c->photos[c->nphotos++], CO_HASH_HEX, "%s", json_string_value(v));
+        copy_text(c->photos[c->nphotos++], CO_HASH_HEX, json_string_value(v));
     }
     return CO_OK;
 }

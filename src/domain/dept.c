@@ -41,7 +41,8 @@ co_err co_depts_load(co_store *st, co_depts **out)
         co_depts_free(d);
         return rc;
     }
-    qsort(d->v, d->n, sizeof *d->v, by_code);
+    if (d->n) /* no departments yet: d->v is NULL, which qsort may not take */
+        qsort(d->v, d->n, sizeof *d->v, by_code);
     d->def = co_calendar_new();
     for (size_t i = 0; i < d->n; i++) {
         co_calendar_hours h;

@@ -548,7 +548,15 @@ static co_err d_merge(wf_call *k)
     if (!into || strlen(into) < 8 || strlen(into) >= CO_NUMBER_MAX ||
         !strcmp(into, k->c->number))
         return fail(k, CO_EINVAL, "需要目标案件编号 into / \"into\" (another case number) is required");
+    json_t *score = k->params ? json_object_get(k->params, "score") : NULL;
+    if (score && !json_is_null(score) &&
+        (!json_is_number(score) || json_number_value(score) < 0 || json_number_value(score) > 1))
+        return fail(k, CO_EINVAL, "score 必须是 0–1 的数 / \"score\" must be a number in [0, 1]");
     json_object_set_new(k->data, "into", json_string(into));
+    if (score && json_is_number(score))
+        json_object_set_new(k->data, "score", json_real(json_number_value(score)));
+    if (k->who->username && !strcmp(k->who->username, CO_WF_SYSTEM_ACTOR))
+        json_object_set_new(k->data, "auto", json_true());
     json_object_set_new(k->data, "step_due", json_integer(0));
     return take_note(k, 0);
 }
@@ -556,6 +564,33 @@ static co_err d_merge(wf_call *k)
 static void a_merge(co_case *c, const co_event *ev)
 {
     jcopy(c->merged_into, sizeof c->merged_into, ev, "into");
+    c->flags &= ~(unsigned)(CO_CF_PREMERGE_VERIFYING | CO_CF_PREMERGE_FILED);
+    if (c->state == CO_ST_VERIFYING)
+        c->flags |= CO_CF_PREMERGE_VERIFYING;
+    else if (c->state == CO_ST_FILED)
+        c->flags |= CO_CF_PREMERGE_FILED;
+}
+
+/* 取消合并: back to the state the case had before the merge (recorded in
+ * its flags by a_merge), with a fresh limit for that step. */
+static co_err d_unmerge(wf_call *k)
+{
+    const co_case *c = k->c;
+    k->to = (c->flags & CO_CF_PREMERGE_VERIFYING) ? CO_ST_VERIFYING
+            : (c->flags & CO_CF_PREMERGE_FILED)   ? CO_ST_FILED
+                                                  : CO_ST_REGISTERED;
+    json_object_set_new(k->data, "from_master", json_string(c->merged_into));
+    set_step_due(k, "", k->to == CO_ST_VERIFYING ? CO_WF_LIMIT_VERIFY
+                        : k->to == CO_ST_FILED   ? CO_WF_LIMIT_DISPATCH
+                                                 : CO_WF_LIMIT_FILE);
+    return take_note(k, 0);
+}
+
+static void a_unmerge(co_case *c, const co_event *ev)
+{
+    (void)ev;
+    c->merged_into[0] = '\0';
+    c->flags &= ~(unsigned)(CO_CF_PREMERGE_VERIFYING | CO_CF_PREMERGE_FILED);
 }
 
 static co_err d_visit(wf_call *k)
@@ -614,6 +649,8 @@ static const wf_action actions[] = {
      d_answer, a_answer},
     {"merge", "合并重复", OPEN_BEFORE_DISPATCH, R(SHIFTLEAD) | R(OPERATOR), NULL, CO_ST_MERGED, 0,
      d_merge, a_merge},
+    {"unmerge", "取消合并", M(CO_ST_MERGED), R(SHIFTLEAD) | R(OPERATOR), NULL, CO_ST_REGISTERED, 0,
+     d_unmerge, a_unmerge},
     {"dispatch", "派遣", M(CO_ST_FILED), R(DISPATCHER), NULL, CO_ST_DISPATCHED, 0, d_dispatch,
      a_dispatch},
     {"accept", "签收", M(CO_ST_DISPATCHED), R(HANDLER), NULL, CO_ST_HANDLING, 1, d_accept, a_none},
@@ -643,8 +680,10 @@ static const wf_action actions[] = {
      d_check, a_check_fail},
     {"close", "结案", M(CO_ST_CHECKED), R(SHIFTLEAD), NULL, CO_ST_CLOSED, 0, d_close, a_close},
     {"reopen", "重办", M(CO_ST_CLOSED), R(SHIFTLEAD), NULL, CO_ST_FILED, 0, d_reopen, a_reopen},
-    {"visit", "回访评价", M(CO_ST_CLOSED), R(OPERATOR), visitable, CO_ST_NONE, 0, d_visit,
-     a_visit},
+    /* a merged case's caller is visited too (listed on the master's page once
+     * the master is closed; not inbox work: see is_optional) */
+    {"visit", "回访评价", M(CO_ST_CLOSED) | M(CO_ST_MERGED), R(OPERATOR), visitable, CO_ST_NONE,
+     0, d_visit, a_visit},
     /* a note in the case's history (also where Open311 clients' updates land) */
     {"comment", "备注", ANY_STATE,
      R(OPERATOR) | R(INSPECTOR) | R(SHIFTLEAD) | R(DISPATCHER) | R(HANDLER), NULL, CO_ST_NONE, 0,
@@ -709,10 +748,14 @@ size_t co_wf_allowed(const co_case *c, const co_wf_actor *who, const char *out[C
 }
 
 /* Actions that are possible but never work waiting: inboxes skip them. */
-static const char *const optional_actions[] = {"reclassify", "merge", "comment", "reopen"};
+static const char *const optional_actions[] = {"reclassify", "merge", "unmerge", "comment",
+                                                "reopen"};
 
-static int is_optional(const wf_action *a)
+static int is_optional(const wf_action *a, const co_case *c)
 {
+    /* the visit of a merged caller is listed with its master, not in inboxes */
+    if (c->state == CO_ST_MERGED && !strcmp(a->name, "visit"))
+        return 1;
     for (size_t i = 0; i < sizeof optional_actions / sizeof optional_actions[0]; i++)
         if (!strcmp(a->name, optional_actions[i]))
             return 1;
@@ -722,7 +765,7 @@ static int is_optional(const wf_action *a)
 int co_wf_has_work(const co_case *c, const co_wf_actor *who)
 {
     for (size_t i = 0; i < NACTIONS; i++)
-        if (!is_optional(&actions[i]) && may(&actions[i], c, who))
+        if (!is_optional(&actions[i], c) && may(&actions[i], c, who))
             return 1;
     return 0;
 }
@@ -732,7 +775,7 @@ unsigned co_wf_pending_roles(const co_case *c)
     unsigned mask = 0;
     for (size_t i = 0; i < NACTIONS; i++) {
         const wf_action *a = &actions[i];
-        if (is_optional(a))
+        if (is_optional(a, c))
             continue;
         if ((a->from & M(c->state)) && (!a->guard || a->guard(c)))
             mask |= a->roles;

@@ -48,6 +48,8 @@ typedef struct co_wf_actor {
 } co_wf_actor;
 
 #define CO_WF_MAX_ACTIONS 32
+/* The username of actions the system takes by itself (automatic merges). */
+#define CO_WF_SYSTEM_ACTOR "system"
 #define CO_WF_ERR_MAX 256
 
 /* Decides whether `who` may perform `action` with `params` (a JSON object,

@@ -1,6 +1,7 @@
 /* req.c — request helpers and replies (see req.h). */
 #include "http/req.h"
 
+#include "http/metrics.h"
 #include "http/router.h"
 #include "http/session.h"
 #include "lib/alloc.h"
@@ -54,6 +55,51 @@ const unsigned char *co_req_body(co_req *r, size_t *len)
     return evbuffer_pullup(in, -1);
 }
 
+const char *co_req_peer(co_req *r)
+{
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *c = r->ev ? evhttp_request_get_connection(r->ev) : NULL;
+    if (c)
+        evhttp_connection_get_peer(c, &peer, &port);
+    return peer && *peer ? peer : "?";
+}
+
+int co_req_json_shape(co_req *r, const char *p, size_t len)
+{
+    int depth = 0, in_str = 0;
+    size_t items = 1;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            items++;
+            if (++depth > CO_JSON_DEPTH_MAX) {
+                co_reply_error(r, 400, "json_too_deep",
+                               "JSON 嵌套超过 %d 层 / JSON nested deeper than %d levels",
+                               CO_JSON_DEPTH_MAX, CO_JSON_DEPTH_MAX);
+                return -1;
+            }
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (c == ',' && ++items > CO_JSON_ITEMS_MAX) {
+            co_reply_error(r, 400, "json_too_complex",
+                           "JSON 元素超过 %d 个 / JSON with more than %d values",
+                           CO_JSON_ITEMS_MAX, CO_JSON_ITEMS_MAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 json_t *co_req_json(co_req *r)
 {
     if (r->body)
@@ -71,6 +117,8 @@ json_t *co_req_json(co_req *r)
                        "需要 application/json / expected Content-Type application/json");
         return NULL;
     }
+    if (co_req_json_shape(r, (const char *)p, len))
+        return NULL;
     json_error_t jerr;
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
@@ -95,6 +143,10 @@ static void send_reply(co_req *r, int status, struct evbuffer *buf)
     }
     r->replied = 1;
     r->status = status;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    /* what a session saw stays out of shared caches and the browser's */
+    if (r->session && !strncmp(r->path, "/api/", 5) && !evhttp_find_header(h, "Cache-Control"))
+        evhttp_add_header(h, "Cache-Control", "no-store");
     const char *reason = status == 200 ? "OK" : status == 201 ? "Created" : NULL;
     evhttp_send_reply(r->ev, status, reason, buf);
     evbuffer_free(buf);
@@ -103,14 +155,13 @@ static void send_reply(co_req *r, int status, struct evbuffer *buf)
 
 void co_req_log(co_req *r)
 {
-    const char *peer = "?";
-    ev_uint16_t port = 0;
-    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
-    if (c)
-        evhttp_connection_get_peer(c, (char **)&peer, &port);
-    co_log_info("msg=access method=%s path=\"%.200s\" status=%d ms=%.2f user=%s peer=%s",
-                co_method_name(r->method), r->path, r->status, (co_time_mono() - r->t0) * 1000.0,
-                r->session ? r->session->username : "-", peer);
+    double took = co_time_mono() - r->t0;
+    co_metrics_request(r->method, r->status, took);
+    co_log_info("msg=access id=%llu method=%s path=\"%.200s\" status=%d ms=%.2f user=%s "
+                "peer=%s",
+                (unsigned long long)r->id, co_method_name(r->method), r->path, r->status,
+                took * 1000.0, r->session ? r->session->username : "-",
+                co_req_peer(r));
 }
 
 void co_reply_bytes(co_req *r, int status, const char *content_type, const void *data, size_t len)
@@ -173,6 +224,16 @@ void co_reply_error(co_req *r, int status, const char *code, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a fault's details are for the log, not the client; a 503 says what to
+     * wait for, so its message stays */
+    if (status >= 500 && status != 503) {
+        co_log_error("msg=\"request failed\" id=%llu status=%d code=%s detail=\"%.300s\"",
+                     (unsigned long long)r->id, status, code, msg);
+        snprintf(msg, sizeof msg,
+                 "服务器内部错误，请稍后重试（请求编号 %llu）/ internal error; try again later "
+                 "(request id %llu)",
+                 (unsigned long long)r->id, (unsigned long long)r->id);
+    }
     json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
     if (!body) { /* invalid UTF-8 in the message */
         utf8_sanitize(msg);

@@ -20,6 +20,9 @@
 #define CO_REQ_PATH_MAX 1024
 #define CO_JSON_BODY_MAX (1u << 20)      /* 1 MiB for JSON bodies */
 #define CO_UPLOAD_BODY_MAX (16u << 20)   /* 16 MiB for multipart uploads */
+#define CO_JSON_DEPTH_MAX 32             /* nesting of arrays/objects in a body */
+#define CO_JSON_ITEMS_MAX 100000         /* values in a body */
+#define CO_URI_MAX 8192                  /* request target (path + query) bytes */
 
 struct co_app;
 struct co_session;
@@ -51,7 +54,15 @@ typedef struct co_req {
     int replied;
     json_t *body;                        /* parsed JSON body (owned) */
     void *async;                         /* set by handlers that reply later */
+    uint64_t id;                         /* request id (X-Request-Id, the log) */
 } co_req;
+
+/* The client's address as text (valid during the request), "?" if unknown. */
+const char *co_req_peer(co_req *r);
+/* Checks the nesting depth and the number of values of a JSON text without
+ * parsing it: 0 when within CO_JSON_DEPTH_MAX / CO_JSON_ITEMS_MAX, else
+ * replies 400 json_too_deep or json_too_complex and returns -1. */
+int co_req_json_shape(co_req *r, const char *text, size_t len);
 
 /* Query parameter (decoded) or NULL. */
 const char *co_req_query(co_req *r, const char *key);
@@ -73,6 +84,8 @@ void co_reply_error(co_req *r, int status, const char *code, const char *fmt, ..
 void co_reply_bytes(co_req *r, int status, const char *content_type, const void *data,
                     size_t len);
 void co_reply_file(co_req *r, const char *content_type, int fd, size_t len);
+/* Errors with status 500 (and other 5xx but 503) show a generic message
+ * with the request id; the given message goes to the server log under it. */
 /* Maps a co_err to an HTTP status + error code and replies. */
 void co_reply_err(co_req *r, co_err rc, const char *message);
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/session.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
@@ -47,6 +48,8 @@ void co_server_config_default(co_server_config *cfg)
     cfg->max_body = 16u << 20;
     cfg->timeout_s = 30;
     cfg->grace_ms = 1000;
+    co_ratelimit_config_default(&cfg->limits);
+    cfg->session_ttl_s = CO_SESSION_TTL;
 }
 
 co_err co_server_parse_listen(const char *s, co_server_config *cfg)

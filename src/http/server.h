@@ -11,6 +11,7 @@
 #include <event2/http.h>
 #include <stddef.h>
 
+#include "http/ratelimit.h"
 #include "lib/err.h"
 
 typedef struct co_server_config {
@@ -21,6 +22,9 @@ typedef struct co_server_config {
     size_t max_body;       /* bytes of request body (hard cap; routes may use less) */
     int timeout_s;         /* idle keep-alive and slow-request timeout */
     int grace_ms;          /* how long in-flight requests may take at shutdown */
+    /* Applied by the application, not by evhttp (see api/app.c): */
+    co_ratelimit_config limits; /* per-IP and failed-login limits */
+    int session_ttl_s;          /* login session lifetime */
     /* Called on the main thread at shutdown after the listeners stopped and
      * before the loops end: the application finishes its queued work here
      * (e.g. the writer commits and answers what it holds). May be NULL. */

@@ -32,6 +32,8 @@ struct co_sessions {
     pthread_mutex_t lock;
     entry *buckets[NBUCKETS];
     entry *by_token[NBUCKETS];
+    int ttl_s;
+    unsigned created; /* sessions created, for the periodic sweep */
 };
 
 static char salt[65] = "cityops-default-salt-0000000000";
@@ -119,6 +121,7 @@ co_err co_sessions_new(co_store *store, co_sessions **out)
     snprintf(salt, sizeof salt, "%s", val);
     co_sessions *s = co_xcalloc(1, sizeof *s);
     s->store = store;
+    s->ttl_s = CO_SESSION_TTL;
     pthread_mutex_init(&s->lock, NULL);
     rc = co_store_sessions_each(store, co_time_now(), load_one, s);
     if (rc) {
@@ -145,6 +148,23 @@ void co_sessions_free(co_sessions *s)
     co_free(s);
 }
 
+void co_sessions_set_ttl(co_sessions *s, int ttl_s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ttl_s = ttl_s < 1 ? 1 : ttl_s;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int co_sessions_ttl(co_sessions *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int ttl = s->ttl_s;
+    pthread_mutex_unlock(&s->lock);
+    return ttl;
+}
+
+static void remove_where(co_sessions *s, const char *hash, int64_t user_id, int64_t expired);
+
 co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
 {
     co_session ses = *tmpl;
@@ -152,13 +172,17 @@ co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out
     if (rc || (rc = co_random_hex(ses.csrf, 32)))
         return rc;
     co_token_hash(token_out, ses.token_hash);
-    ses.expires = co_time_now() + CO_SESSION_TTL;
+    int64_t now = co_time_now();
+    ses.expires = now + co_sessions_ttl(s);
     co_session_rec rec = {ses.token_hash, ses.csrf, ses.user_id, ses.expires};
     if ((rc = co_store_session_put(s->store, &rec)))
         return rc;
     pthread_mutex_lock(&s->lock);
     link_token(s, insert_locked(s, &ses), token_out);
+    int sweep = ++s->created % CO_SESSION_SWEEP == 0;
     pthread_mutex_unlock(&s->lock);
+    if (sweep)
+        remove_where(s, NULL, 0, now);
     return CO_OK;
 }
 
@@ -205,14 +229,19 @@ static void unlink_token(co_sessions *s, entry *dead)
         }
 }
 
-static void remove_where(co_sessions *s, const char *hash, int64_t user_id)
+/* Removes (memory and store) the session whose token hash is `hash`; with
+ * hash NULL, those that expired by `expired` (when > 0), else every session
+ * of user_id. */
+static void remove_where(co_sessions *s, const char *hash, int64_t user_id, int64_t expired)
 {
     pthread_mutex_lock(&s->lock);
     for (int b = 0; b < NBUCKETS; b++) {
         entry **pp = &s->buckets[b];
         while (*pp) {
             entry *e = *pp;
-            if ((hash && !strcmp(e->s.token_hash, hash)) || (!hash && e->s.user_id == user_id)) {
+            int dead = hash ? !strcmp(e->s.token_hash, hash)
+                       : expired ? e->s.expires <= expired : e->s.user_id == user_id;
+            if (dead) {
                 *pp = e->next;
                 unlink_token(s, e);
                 if (co_store_session_del(s->store, e->s.token_hash))
@@ -232,11 +261,11 @@ co_err co_sessions_revoke(co_sessions *s, const char *token)
         return CO_ENOTFOUND;
     char h[CO_TOKEN_HEX];
     co_token_hash(token, h);
-    remove_where(s, h, 0);
+    remove_where(s, h, 0, 0);
     return CO_OK;
 }
 
 void co_sessions_revoke_user(co_sessions *s, int64_t user_id)
 {
-    remove_where(s, NULL, user_id);
+    remove_where(s, NULL, user_id, 0);
 }

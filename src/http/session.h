@@ -12,7 +12,8 @@
 #include "lib/err.h"
 
 #define CO_TOKEN_HEX 65           /* 64 hex chars + NUL */
-#define CO_SESSION_TTL (12 * 3600) /* seconds */
+#define CO_SESSION_SWEEP 256
+#define CO_SESSION_TTL (12 * 3600) /* seconds, the default lifetime */
 
 struct co_store;
 
@@ -32,7 +33,13 @@ typedef struct co_sessions co_sessions;
 
 co_err co_sessions_new(struct co_store *store, co_sessions **out) CO_MUST_CHECK;
 void co_sessions_free(co_sessions *s);
-/* Creates a session for the user; token_out receives the bearer token. */
+/* Lifetime of sessions created from now on (seconds, >= 1; default
+ * CO_SESSION_TTL). */
+void co_sessions_set_ttl(co_sessions *s, int ttl_s);
+int co_sessions_ttl(co_sessions *s);
+/* Creates a session for the user; token_out receives the bearer token.
+ * Every CO_SESSION_SWEEP creations, expired sessions are dropped (memory
+ * and store), so the table does not grow with logins. */
 co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
     CO_MUST_CHECK;
 /* Looks the token up; CO_ENOTFOUND if unknown or expired. */

@@ -16,6 +16,7 @@ const char *co_err_str(co_err rc)
         [CO_EDB] = "storage error",
         [CO_EGEOM] = "geometry error",
         [CO_EINTERNAL] = "internal error",
+        [CO_ENOTSUP] = "not supported",
     };
     if ((unsigned)rc >= sizeof names / sizeof names[0] || !names[rc])
         return "unknown error";

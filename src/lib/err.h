@@ -16,7 +16,8 @@ typedef enum co_err {
     CO_EIO,        /* file or socket error */
     CO_EDB,        /* storage back-end error */
     CO_EGEOM,      /* geometry library error or invalid geometry */
-    CO_EINTERNAL   /* a bug: an invariant did not hold */
+    CO_EINTERNAL,  /* a bug: an invariant did not hold */
+    CO_ENOTSUP     /* the back-end or build does not offer this */
 } co_err;
 
 #define CO_MUST_CHECK __attribute__((warn_unused_result))

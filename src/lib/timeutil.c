@@ -143,6 +143,13 @@ co_err co_time_parse(const char *s, int64_t *out)
     if (parse_offset(p, &off))
         return CO_EINVAL;
     int64_t days = co_days_from_civil(y, mo, d);
-    *out = days * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se) - off;
+    int64_t t = days * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se) - off;
+    /* co_time_format writes the Asia/Shanghai date with four year digits:
+     * refuse what it could not write back (9999-12-31T23:00-01:00 is 10000) */
+    int64_t local = t + CO_TZ_SHANGHAI_SEC;
+    if (local < co_days_from_civil(0, 1, 1) * 86400 ||
+        local >= co_days_from_civil(10000, 1, 1) * 86400)
+        return CO_EINVAL;
+    *out = t;
     return CO_OK;
 }

@@ -18,7 +18,9 @@ double co_time_mono(void);          /* monotonic seconds, for measuring */
 /* "2026-11-25T08:30:00+08:00" (Asia/Shanghai). */
 void co_time_format(int64_t t, char out[CO_TIME_ISO_MAX]);
 /* Parses ISO 8601: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]] with Z or ±HH:MM
- * (or ±HHMM). A time without an offset is read as Asia/Shanghai. */
+ * (or ±HHMM). A time without an offset is read as Asia/Shanghai. Instants
+ * whose Asia/Shanghai date is outside the years 0000–9999 are refused (they
+ * could not be formatted back). */
 co_err co_time_parse(const char *s, int64_t *out) CO_MUST_CHECK;
 
 /* Days since 1970-01-01 for a civil date, and back (proleptic Gregorian). */

@@ -251,7 +251,7 @@ static co_err compile(co_projection *p, const co_stats_query *q, plan *pl)
     pl->to = q->to ? co_proj_time(q->to) : 0;
     pl->timed = pl->from || pl->to;
     pl->now = co_proj_time(q->now ? q->now : co_time_now());
-    pl->states = q->states;
+    pl->states = q->states ? q->states : CO_STATS_COUNTED;
     pl->chans = q->channels;
     pl->overdue = q->overdue;
     pl->need = needs_of(q->metrics ? q->metrics : CO_SM_ALL);
@@ -320,6 +320,16 @@ typedef struct worker {
      (1u << CO_ST_DISPATCHED) | (1u << CO_ST_HANDLING) | (1u << CO_ST_SUSPENDED) |                 \
      (1u << CO_ST_HANDLED) | (1u << CO_ST_CHECKING) | (1u << CO_ST_CHECKED))
 
+/* 1 when a row of the chunk is in a state the plan does not want (the
+ * per-chunk state counts are exact): otherwise the state filter is a no-op. */
+static int has_unwanted_state(const plan *pl, const co_proj_chunk *ch)
+{
+    for (unsigned s = 0; s < 16; s++)
+        if (!(pl->states >> s & 1u) && ch->nstate[s])
+            return 1;
+    return 0;
+}
+
 /* When only open states can match and few rows of the chunk are open, the
  * open-row bitmap gives the candidate rows directly. Returns 1 if it did. */
 static int seed_open(const plan *pl, const co_proj_chunk *ch, uint32_t n, uint32_t *sel,
@@ -369,7 +379,7 @@ static uint32_t filter_from(const plan *pl, const co_proj_chunk *ch, uint32_t n,
         REFINE(pl->catmask[ch->cat[r]]);
     if (m && pl->dept >= 0)
         REFINE(ch->dept[r] == (uint16_t)pl->dept);
-    if (m && pl->states)
+    if (m && pl->states && has_unwanted_state(pl, ch))
         REFINE((pl->states >> (ch->sb[r] & CO_SB_STATE)) & 1u);
     if (m && pl->chans)
         REFINE((pl->chans >> ch->channel[r]) & 1u);

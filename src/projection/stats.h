@@ -67,6 +67,10 @@ typedef enum co_stats_overdue {
 #define CO_STATS_SORT_KEY (-1)
 #define CO_STATS_SORT_BY(m) ((int)(m) + 1)
 
+/* The states a query counts when it names none: all but merged — a duplicate
+ * counts once, in its master (ask for state=merged to see them). */
+#define CO_STATS_COUNTED (0xffffu & ~(1u << CO_ST_MERGED))
+
 typedef struct co_stats_query {
     co_stats_group group;
     int64_t from, to;       /* created in [from, to), Unix s; 0 = open-ended */
@@ -74,7 +78,7 @@ typedef struct co_stats_query {
     char area[16];          /* area code at any level, "" = all */
     char category[8];       /* "", "E" (kind), "E01" (class) or "E0102" (subclass) */
     char dept[32];          /* department in charge, "" = any */
-    unsigned states;        /* mask of 1u << co_state; 0 = any */
+    unsigned states;        /* mask of 1u << co_state; 0 = CO_STATS_COUNTED */
     unsigned channels;      /* mask of 1u << co_channel; 0 = any */
     co_stats_overdue overdue;
     unsigned metrics;       /* mask of 1u << co_stats_metric; 0 = all */

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/err.h"
 
@@ -73,6 +74,10 @@ co_err co_sqlite_open311_updates_of(void *impl, const char *number,
 co_err co_sqlite_events_brief(void *impl, const char *case_ids, int64_t from, int64_t to,
                               int limit, int offset,
                               int (*cb)(void *, const struct co_event_brief *), void *ctx);
+
+/* sqlite_backup.c — the online backup (co_store_backup) */
+co_err co_sqlite_backup(void *impl, const char *dest, void (*cb)(void *, int64_t, int64_t),
+                        void *ctx);
 
 /* Applies pending migrations in one transaction each. */
 co_err co_sqlite_migrate(sqlite3 *db);

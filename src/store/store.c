@@ -2,6 +2,7 @@
 #include "store/store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "domain/workflow.h"
 #include "lib/alloc.h"
@@ -30,6 +31,22 @@ co_err co_store_open_with(const co_store_backend *be, const char *dir, co_store 
 co_err co_store_open(const char *dir, co_store **out)
 {
     return co_store_open_with(&co_store_sqlite, dir, out);
+}
+
+int co_store_is_pg_url(const char *where)
+{
+    return where && (!strncmp(where, "postgres://", 11) || !strncmp(where, "postgresql://", 13));
+}
+
+co_err co_store_open_url(const char *where, co_store **out)
+{
+    if (!where || !*where)
+        return CO_EINVAL;
+    if (co_store_is_pg_url(where))
+        return co_store_open_with(&co_store_pg, where, out);
+    if (!strncmp(where, "sqlite:", 7))
+        where += 7;
+    return *where ? co_store_open_with(&co_store_sqlite, where, out) : CO_EINVAL;
 }
 
 void co_store_close(co_store *s)
@@ -281,4 +298,18 @@ co_err co_store_events_brief(co_store *s, const char *case_ids, int64_t from, in
                              int limit, int offset, co_event_brief_cb cb, void *ctx)
 {
     return s->be->events_brief(s->impl, case_ids, from, to, limit, offset, cb, ctx);
+}
+
+co_err co_store_integrity(co_store *s, co_integrity_cb cb, void *ctx)
+{
+    if (!s->be->integrity)
+        return CO_ENOTFOUND;
+    return s->be->integrity(s->impl, cb, ctx);
+}
+
+co_err co_store_backup(co_store *s, const char *dest, co_backup_progress_cb cb, void *ctx)
+{
+    if (!s->be->backup)
+        return CO_ENOTSUP;
+    return s->be->backup(s->impl, dest, cb, ctx);
 }

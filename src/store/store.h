@@ -1,7 +1,7 @@
 /* store.h — the storage interface. Every read and write of persistent data
  * goes through these functions; they dispatch to a back-end (a const table of
  * function pointers). sqlite.c is the embedded default (DIR/cityops.db, WAL);
- * a PostgreSQL back-end plugs in as another table without touching callers.
+ * pg.c is PostgreSQL + PostGIS (a postgres:// URL, co_store_open_url).
  *
  * Threads: a co_store may be used from any thread; the back-end keeps one
  * connection per thread. Strings in records passed *in* are borrowed for the
@@ -181,6 +181,12 @@ typedef struct co_event_brief {
 } co_event_brief;
 typedef int (*co_event_brief_cb)(void *ctx, const co_event_brief *e);
 
+/* ---- integrity: one problem the engine's own check found ---- */
+typedef void (*co_integrity_cb)(void *ctx, const char *problem);
+
+/* ---- backup: progress of an online copy (pages done of total) ---- */
+typedef void (*co_backup_progress_cb)(void *ctx, int64_t done, int64_t total);
+
 /* ---- the back-end table ---- */
 typedef struct co_store_backend {
     const char *name;
@@ -240,14 +246,26 @@ typedef struct co_store_backend {
                                  void *ctx);
     co_err (*events_brief)(void *impl, const char *case_ids, int64_t from, int64_t to,
                            int limit, int offset, co_event_brief_cb cb, void *ctx);
+    /* the engine's own consistency check (see co_store_integrity) */
+    co_err (*integrity)(void *impl, co_integrity_cb cb, void *ctx);
+    /* an online, consistent copy into dest (see co_store_backup); NULL when
+     * the engine has its own tools (PostgreSQL: pg_dump) */
+    co_err (*backup)(void *impl, const char *dest, co_backup_progress_cb cb, void *ctx);
 } co_store_backend;
 
 extern const co_store_backend co_store_sqlite;
+extern const co_store_backend co_store_pg; /* PostgreSQL + PostGIS (pg.c) */
 
 /* Opens (creating if needed) the store in dir with the default back-end and
  * applies pending schema migrations. */
 co_err co_store_open(const char *dir, co_store **out) CO_MUST_CHECK;
 co_err co_store_open_with(const co_store_backend *be, const char *dir, co_store **out) CO_MUST_CHECK;
+/* Opens the store named by where: a libpq URI "postgres://…" or
+ * "postgresql://…" (PostgreSQL + PostGIS), "sqlite:DIR", or a plain
+ * directory (SQLite). NULL or "" is an error. */
+co_err co_store_open_url(const char *where, co_store **out) CO_MUST_CHECK;
+/* 1 when where names a PostgreSQL store. */
+int co_store_is_pg_url(const char *where);
 void co_store_close(co_store *s);
 const char *co_store_dir(const co_store *s);
 int co_store_schema_version(co_store *s);
@@ -353,6 +371,20 @@ co_err co_store_open311_updates_of(co_store *s, const char *number, co_open311_u
  * offset and stopping after limit (1..1000). */
 co_err co_store_events_brief(co_store *s, const char *case_ids, int64_t from, int64_t to,
                              int limit, int offset, co_event_brief_cb cb, void *ctx)
+    CO_MUST_CHECK;
+
+/* Runs the back-end's own consistency check (SQLite: PRAGMA integrity_check
+ * and foreign_key_check) and calls cb once per problem found (the text is
+ * valid during the call). CO_OK when the check ran, whatever it found;
+ * CO_ENOTFOUND when the back-end has no such check. Case rows against their
+ * events are checked above the store (cityops check, src/cli/check.c). */
+co_err co_store_integrity(co_store *s, co_integrity_cb cb, void *ctx) CO_MUST_CHECK;
+/* Copies the live store into the file dest (which must not exist) while the
+ * server keeps running: readers never wait, the writer waits at most one
+ * small step at a time; the copy is one consistent snapshot (SQLite's online
+ * backup API, restarted when a commit lands mid-copy). cb (may be NULL)
+ * reports progress. CO_ENOTSUP for back-ends with their own tools. */
+co_err co_store_backup(co_store *s, const char *dest, co_backup_progress_cb cb, void *ctx)
     CO_MUST_CHECK;
 
 /* Explicit transactions on the calling thread's connection (bulk loads). */

@@ -328,5 +328,8 @@ void co_writer_get_stats(co_writer *w, co_writer_stats *out)
 {
     pthread_mutex_lock(&w->lock);
     *out = w->stats;
+    out->queued = 0;
+    for (const co_write_cmd *c = w->head; c; c = c->next)
+        out->queued++;
     pthread_mutex_unlock(&w->lock);
 }

@@ -86,6 +86,7 @@ co_err co_writer_run(co_writer *w, co_write_cmd *cmd) CO_MUST_CHECK;
 
 typedef struct co_writer_stats {
     uint64_t commits, commands, max_batch;
+    uint64_t queued; /* commands waiting now */
 } co_writer_stats;
 void co_writer_get_stats(co_writer *w, co_writer_stats *out);
 

@@ -153,8 +153,14 @@ const MATRIX = [
     },
   },
   { m: 'DELETE', p: () => `/api/v1/apikeys/${keyId || 1}`, roles: ADMIN, ok: 200 },
+  { m: 'GET', p: '/api/v1/stats?group=district', roles: ALL, ok: 200 },
+  { m: 'GET', p: '/api/v1/evaluation?type=department', roles: ['admin', 'leader', 'shiftlead'], ok: 200 },
+  { m: 'GET', p: '/api/v1/dashboard/summary', roles: ALL, ok: 200 },
+  { m: 'GET', p: '/api/v1/areas?q=%E6%96%B0%E5%9F%8E', roles: PUBLIC, ok: 200 },
   { m: 'GET', p: '/open311/v2/discovery.json', roles: PUBLIC, ok: 200 },
   { m: 'GET', p: '/open311/v2/services.json', roles: PUBLIC, ok: 200 },
+  { m: 'GET', p: '/open311/v2/requests.json', roles: PUBLIC, ok: 200 },
+  { m: 'GET', p: () => `/open311/v2/requests/${shared.number}.json`, roles: PUBLIC, ok: 200 },
   { m: 'GET', p: '/', roles: PUBLIC, ok: 200 },
   { m: 'GET', p: '/dashboard', roles: PUBLIC, ok: 200 },
   { m: 'GET', p: '/report', roles: PUBLIC, ok: 200 },
@@ -278,6 +284,13 @@ describe('data scopes', () => {
     // the handler's scope is 150102 as well
     r = await api(srv, 'GET', `/api/v1/cases/${other.id}`, { token: tok('handler') });
     assert.equal(r.status, 403);
+    for (const p of [`/api/v1/cases/${other.number}/events`, '/api/v1/cases?area=150103']) {
+      r = await api(srv, 'GET', p, { token: tok('handler') });
+      assert.equal(r.status, 403, p);
+      assert.equal(errorCode(r), 'out_of_scope');
+    }
+    r = await api(srv, 'GET', `/api/v1/cases?q=${other.number}`, { token: tok('handler') });
+    assert.equal(r.json.count, 0);
     // the public status page shows any case by number
     r = await api(srv, 'GET', `/api/v1/public/cases/${other.number}`);
     assert.equal(r.status, 200);
@@ -294,5 +307,30 @@ describe('data scopes', () => {
     }
     const r = await api(srv, 'POST', '/api/v1/media', { token: tok('leader'), body: PNG_1x1, headers: { 'Content-Type': 'image/png' } });
     assert.equal(r.status, 403);
+  });
+  test('statistics and the dashboard count only what a scoped user may see', async () => {
+    const q = (u, p) => api(srv, 'GET', p, { token: tok(u) });
+    // an inspector limited to 新城区 gets 新城区 only, and 403 for another district
+    let r = await q('inspector', '/api/v1/stats?group=district');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.rows.filter((x) => x.count > 0).map((x) => x.key), ['150102']);
+    r = await q('inspector', '/api/v1/stats?group=district&area=150103');
+    assert.equal(r.status, 403);
+    assert.equal(errorCode(r), 'out_of_scope');
+    const all = await q('leader', '/api/v1/stats?group=district&area=150102');
+    const mine = await q('inspector', '/api/v1/stats?group=none');
+    assert.equal(mine.json.totals.count, all.json.totals.count);
+    // a handler counts only his department's cases
+    r = await q('handler', '/api/v1/stats?group=dept');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.rows.filter((x) => x.count > 0).map((x) => x.key), ['D-CG-150102']);
+    r = await q('handler', '/api/v1/stats?group=dept&dept=D-HW');
+    assert.equal(r.status, 403);
+    // the dashboard summary follows the same scope
+    const sumAll = await q('leader', '/api/v1/dashboard/summary');
+    const sumMine = await q('inspector', '/api/v1/dashboard/summary');
+    assert.equal(sumMine.status, 200);
+    assert.equal(sumMine.json.period.cases, (await q('leader', `/api/v1/stats?group=none&area=150102&from=${encodeURIComponent(sumAll.json.period.from)}`)).json.totals.count);
+    assert.ok(sumMine.json.period.cases <= sumAll.json.period.cases);
   });
 });

@@ -144,9 +144,9 @@ describe('registering a case', () => {
     await bad({ m: 'POST', p: P, who: 'operator', body: '{"description":"\\ud800","area":"150102001"}', want: 400, code: 'bad_json' });
     // numbers JSON cannot hold
     await bad({ m: 'POST', p: P, who: 'operator', body: '{"description":"x","location":{"lon":1e999,"lat":40}}', want: 400, code: 'bad_json' });
-    // deep nesting
-    await bad({ m: 'POST', p: P, who: 'operator', body: '['.repeat(100000) + ']'.repeat(100000), want: 400, code: 'bad_json' });
-    await bad({ m: 'POST', p: P, who: 'operator', body: `{"description":"x","caller":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`, want: 400, code: 'bad_json' });
+    // deep nesting (over 32 levels)
+    await bad({ m: 'POST', p: P, who: 'operator', body: '['.repeat(100000) + ']'.repeat(100000), want: 400, code: 'json_too_deep' });
+    await bad({ m: 'POST', p: P, who: 'operator', body: `{"description":"x","caller":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`, want: 400, code: 'json_too_deep' });
     // over the JSON limit
     await bad({ m: 'POST', p: P, who: 'operator', body: { ...{ description: LONG(1100000) } }, want: 413, code: 'too_large' });
     // wrong content types

@@ -520,7 +520,8 @@ describe('configuration reads', () => {
 
     r = await api(srv, 'GET', '/api/v1/workflow', { token: s.token });
     assert.equal(r.status, 200);
-    assert.equal(r.json.actions.length, 25);
+    assert.equal(r.json.actions.length, 26); // … merge, unmerge (取消合并), …
+    assert.ok(r.json.actions.some((a) => a.action === 'unmerge' && a.label === '取消合并'));
     assert.ok(r.json.actions.some((a) => a.action === 'comment' && a.label === '备注'));
     assert.ok(r.json.actions.some((a) => a.action === 'dispatch' && a.label === '派遣'));
     assert.deepEqual(

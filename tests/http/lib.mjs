@@ -13,6 +13,13 @@
 // The binary is process.env.CITYOPS_BIN or bin/cityops (relative to the
 // repository root). Files in this folder that do not end in .test.mjs are not
 // run by `node --test`.
+//
+// With CITYOPS_TEST_PG set (a postgres:// URL of a database with PostGIS that
+// may serve as a template, e.g. from scripts/pg-test-cluster.sh start), the
+// store is PostgreSQL: the demo city is built into a database of its own, and
+// each server gets a fresh copy of it (CREATE DATABASE … TEMPLATE), dropped
+// when the server stops without keep. The data directory still holds media;
+// its file store.url names the server's database (restarts reuse it).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -34,6 +41,46 @@ export const DISTRICT_OTHER = '150103';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// ---- PostgreSQL mode (CITYOPS_TEST_PG)
+export const PG_URL = process.env.CITYOPS_TEST_PG || '';
+
+// The same server, database db.
+function pgUrlOf(db) {
+  const u = new URL(PG_URL);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+// Runs one SQL statement in the maintenance database; throws on failure.
+function pgAdmin(sql) {
+  const r = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', pgUrlOf('postgres'), '-c', sql], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`psql failed: ${sql}: ${r.stderr}`);
+}
+
+function pgDatabaseExists(db) {
+  const sql = `SELECT 1 FROM pg_database WHERE datname='${db}'`;
+  const r = spawnSync('psql', ['-X', '-At', '-d', pgUrlOf('postgres'), '-c', sql], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() === '1';
+}
+
+function pgDropQuietly(db) {
+  try {
+    pgAdmin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  } catch {
+    /* best effort: the cluster is thrown away anyway */
+  }
+}
+
+const pgTemplateName = () => new URL(PG_URL).pathname.replace(/^\//, '') || 'postgres';
+
+// ['--store', URL] when the data directory names its database, else [].
+function storeArgs(dir) {
+  const f = path.join(dir, 'store.url');
+  return fs.existsSync(f) ? ['--store', fs.readFileSync(f, 'utf8').trim()] : [];
+}
+
 // city-<which binary>-<its mtime and size>: a rebuilt binary gets a new
 // city; bin/cityops and build-san/cityops keep one each.
 function binTag() {
@@ -44,8 +91,17 @@ function binTag() {
 
 function cityKey() {
   const st = fs.statSync(BIN);
-  return `${binTag()}-${Math.floor(st.mtimeMs)}-${st.size}`;
+  let key = `${binTag()}-${Math.floor(st.mtimeMs)}-${st.size}`;
+  if (PG_URL) {
+    let h = 0;
+    for (const ch of PG_URL) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+    key += `-pg${h.toString(16)}`;
+  }
+  return key;
 }
+
+// The database of the demo city built for key (PostgreSQL mode).
+const cityDb = (key) => `city_${key.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
 
 function removeQuietly(dir) {
   try {
@@ -61,7 +117,8 @@ export function demoCity() {
   const base = path.join(os.tmpdir(), 'cityops-httptest');
   fs.mkdirSync(base, { recursive: true });
   const dir = path.join(base, `city-${key}`);
-  if (fs.existsSync(path.join(dir, '.ready'))) return dir;
+  const ready = () => fs.existsSync(path.join(dir, '.ready')) && (!PG_URL || pgDatabaseExists(cityDb(key)));
+  if (ready()) return dir;
   const lock = path.join(base, `lock-${key}`);
   for (let i = 0; ; i++) {
     try {
@@ -69,7 +126,7 @@ export function demoCity() {
       break;
     } catch {
       // another process builds it: wait for it (a stale lock dies after 5 min)
-      if (fs.existsSync(path.join(dir, '.ready'))) return dir;
+      if (ready()) return dir;
       const age = Date.now() - fs.statSync(lock).mtimeMs;
       if (age > 300000) removeQuietly(lock);
       else spawnSync('sleep', ['0.5']);
@@ -77,13 +134,19 @@ export function demoCity() {
     }
   }
   try {
-    if (fs.existsSync(path.join(dir, '.ready'))) return dir;
+    if (ready()) return dir;
     // older cities of older binaries go
     for (const name of fs.readdirSync(base))
       if (name.startsWith(`city-${binTag()}-`) && name !== `city-${key}`) removeQuietly(path.join(base, name));
     const tmp = `${dir}.tmp-${process.pid}`;
     removeQuietly(tmp);
-    const r = spawnSync(BIN, ['demo', '--data', tmp, '--no-serve', '--cases', '2000'], {
+    const store = [];
+    if (PG_URL) {
+      pgDropQuietly(cityDb(key));
+      pgAdmin(`CREATE DATABASE ${cityDb(key)} TEMPLATE ${pgTemplateName()}`);
+      store.push('--store', pgUrlOf(cityDb(key)));
+    }
+    const r = spawnSync(BIN, ['demo', '--data', tmp, '--no-serve', '--cases', '2000', ...store], {
       encoding: 'utf8',
       timeout: 180000,
     });
@@ -111,21 +174,26 @@ export function freePort() {
 }
 
 // Serves a fresh copy of the demo city on a free port — or, with `dir`, an
-// existing data directory (a restart). stop({keep: true}) leaves the
-// directory; kill() is SIGKILL (no shutdown at all).
-export async function startServer({ threads = 2, dir: reuse } = {}) {
+// existing data directory (a restart). `args`: more `serve` options (limits).
+// stop({keep: true}) leaves the directory; kill() is SIGKILL (no shutdown at all).
+export async function startServer({ threads = 2, dir: reuse, args = [] } = {}) {
   let dir = reuse;
   if (!dir) {
     const city = demoCity();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cityops-srv-'));
     fs.cpSync(city, dir, { recursive: true });
+    if (PG_URL) {
+      const db = `t_${path.basename(dir).replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+      pgAdmin(`CREATE DATABASE ${db} TEMPLATE ${cityDb(path.basename(city).slice(5))}`);
+      fs.writeFileSync(path.join(dir, 'store.url'), pgUrlOf(db));
+    }
   }
   const port = await freePort();
   const logPath = path.join(dir, 'server.log');
   const log = fs.openSync(logPath, 'a');
   const proc = spawn(
     BIN,
-    ['serve', '--data', dir, '--listen', `127.0.0.1:${port}`, '--threads', String(threads)],
+    ['serve', '--data', dir, '--listen', `127.0.0.1:${port}`, '--threads', String(threads), ...storeArgs(dir), ...args],
     { stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);
@@ -167,7 +235,14 @@ export async function startServer({ threads = 2, dir: reuse } = {}) {
         if (!exited) proc.kill('SIGKILL');
         while (!exited) await sleep(10);
       }
-      if (!keep && !process.env.KEEP_SERVER_DIR) removeQuietly(dir);
+      // a sanitizer build reports memory errors, UB and leaks in the log: any is a failure
+      const report = tail(logPath, 1 << 20).match(/(AddressSanitizer|LeakSanitizer|runtime error:)[^\n]*/);
+      if (report) throw new Error(`sanitizer report in the server log: ${report[0]}\n${tail(logPath)}`);
+      if (!keep && !process.env.KEEP_SERVER_DIR) {
+        const store = storeArgs(dir)[1];
+        if (store) pgDropQuietly(new URL(store).pathname.slice(1));
+        removeQuietly(dir);
+      }
       return exited;
     },
     kill() {

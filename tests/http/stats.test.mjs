@@ -82,7 +82,9 @@ describe('numbers', () => {
     assert.equal(r.status, 200, r.text);
     const rows = r.json.rows.filter((x) => x.key === '150102' || x.key === '150105');
     assert.equal(rows.length, 2);
-    for (const row of rows) assert.equal(row.count, await recount(`area=${row.key}`), row.key);
+    // merged duplicates count once, in their master: every state but merged
+    const counted = 'registered,verifying,filed,dispatched,handling,suspended,handled,checking,checked,closed,voided';
+    for (const row of rows) assert.equal(row.count, await recount(`area=${row.key}&state=${counted}`), row.key);
   });
 
   test('open cases per district agree with the list filtered by state=open', async () => {

@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define FX_D1 "150102"
 #define FX_D2 "150103"
@@ -75,7 +76,7 @@ static inline co_areas *fx_areas(void)
         return NULL;
     co_store *st = NULL;
     co_areas *as = NULL;
-    if (co_store_open(dir, &st) == CO_OK && !fx_put_level(st, CO_LEVEL_DISTRICT, d, 2) &&
+    if (fx_store_open(dir, &st) == CO_OK && !fx_put_level(st, CO_LEVEL_DISTRICT, d, 2) &&
         !fx_put_level(st, CO_LEVEL_STREET, s, 3) && !fx_put_level(st, CO_LEVEL_COMMUNITY, c, 4) &&
         !fx_put_level(st, CO_LEVEL_GRID, g, 5) && co_areas_load(st, &as) != CO_OK)
         as = NULL;

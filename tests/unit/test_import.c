@@ -28,6 +28,7 @@
 #include "geo/import.h"
 #include "lib/alloc.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 typedef struct fx {
     char dir[64];
@@ -186,7 +187,7 @@ static int setup(void **state)
     fx *f = co_xcalloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/test_import.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(co_store_open(f->dir, &f->st), CO_OK);
+    assert_int_equal(fx_store_open(f->dir, &f->st), CO_OK);
     import_ok(f, CO_LEVEL_DISTRICT, districts());
     import_ok(f, CO_LEVEL_STREET, streets());
     import_ok(f, CO_LEVEL_COMMUNITY, communities());
@@ -687,7 +688,7 @@ static void test_export_roundtrip(void **state)
     fx g = {0};
     snprintf(g.dir, sizeof g.dir, "/tmp/test_import2.XXXXXX");
     assert_non_null(mkdtemp(g.dir));
-    assert_int_equal(co_store_open(g.dir, &g.st), CO_OK);
+    assert_int_equal(fx_store_open(g.dir, &g.st), CO_OK);
     for (int l = CO_LEVEL_DISTRICT; l <= CO_LEVEL_GRID; l++) {
         json_t *doc = NULL;
         assert_int_equal(co_export_areas_json(f->st, (co_level)l, NULL, &doc), CO_OK);
@@ -762,6 +763,8 @@ static int run_cli(int (*fn)(int, char **), const char *a0, ...)
 static void test_cli(void **state)
 {
     fx *f = *state;
+    if (fx_pg_url())
+        skip(); /* the CLI's --data DIR is a SQLite store */
     char out[128];
     snprintf(out, sizeof out, "%s/export.geojson", f->dir);
     assert_int_equal(run_cli(co_cli_export, "export", "areas", "--data", f->dir, "--level", "grid",
@@ -779,6 +782,8 @@ static void test_cli(void **state)
 static void test_cli_codes(void **state)
 {
     fx *f = *state;
+    if (fx_pg_url())
+        skip(); /* the CLI's --data DIR is a SQLite store */
     char out[128], bad[128];
     snprintf(out, sizeof out, "%s/export.geojson", f->dir);
     snprintf(bad, sizeof bad, "%s/bad.geojson", f->dir);
@@ -815,7 +820,7 @@ static void test_fixture_files(void **state)
     fx g = {0};
     snprintf(g.dir, sizeof g.dir, "/tmp/test_import3.XXXXXX");
     assert_non_null(mkdtemp(g.dir));
-    assert_int_equal(co_store_open(g.dir, &g.st), CO_OK);
+    assert_int_equal(fx_store_open(g.dir, &g.st), CO_OK);
     for (int l = 0; l < 4; l++) {
         snprintf(path, sizeof path, "tests/fixtures/areas/%s.geojson", files[l]);
         co_import_report rep;

@@ -20,6 +20,7 @@
 #include "domain/routing.h"
 #include "lib/log.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 static co_taxonomy *g_tax;
 static co_depts *g_depts;
@@ -49,7 +50,7 @@ static int setup(void **state)
     if (!mkdtemp(g_dir))
         return -1;
     co_store *st = NULL;
-    if (co_store_open(g_dir, &st) != CO_OK)
+    if (fx_store_open(g_dir, &st) != CO_OK)
         return -1;
     for (size_t i = 0; i < sizeof DEPTS / sizeof DEPTS[0]; i++)
         if (co_store_dept_put(st, &DEPTS[i]) != CO_OK)

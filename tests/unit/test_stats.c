@@ -171,8 +171,8 @@ static int b_match(const co_case *c, const co_stats_query *q, int64_t now)
         return 0;
     if (q->dept[0] && strcmp(c->dept, q->dept))
         return 0;
-    if (q->states && !(q->states & (1u << c->state)))
-        return 0;
+    if (!((q->states ? q->states : CO_STATS_COUNTED) & (1u << c->state)))
+        return 0; /* merged cases count once, in their master */
     if (q->channels && !(q->channels & (1u << c->channel)))
         return 0;
     if (q->overdue == CO_STATS_OD_NOW && !b_overdue(c, now))
@@ -461,6 +461,16 @@ static void test_time_buckets(void **state)
 
 /* ------------------------------------------------------- top, sort, API */
 
+/* The cases a query without a state filter counts (merged ones count once,
+ * in their master). */
+static uint64_t counted_cases(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < NCASES; i++)
+        n += cases[i].state != CO_ST_MERGED;
+    return n;
+}
+
 static void test_top_and_sort(void **state)
 {
     (void)state;
@@ -471,7 +481,7 @@ static void test_top_and_sort(void **state)
     assert_int_equal(r.nrows, 3);
     assert_int_equal(r.ngroups, 7);
     assert_true(r.rows[0].count >= r.rows[1].count && r.rows[1].count >= r.rows[2].count);
-    assert_int_equal(r.totals.count, NCASES);
+    assert_int_equal(r.totals.count, counted_cases());
     co_stats_result_free(&r);
 
     q.sort = CO_STATS_SORT_BY(CO_SM_ONTIME_RATE);
@@ -486,7 +496,7 @@ static void test_top_and_sort(void **state)
     q = (co_stats_query){.group = CO_STATS_DISTRICT, .now = fx_t(NOW),
                          .metrics = 1u << CO_SM_COUNT};
     assert_int_equal(co_stats_run(proj, &q, &r), CO_OK);
-    assert_int_equal(r.totals.count, NCASES);
+    assert_int_equal(r.totals.count, counted_cases());
     assert_int_equal(r.totals.closed, 0);
     co_stats_result_free(&r);
 }

@@ -270,6 +270,8 @@ static const rule RULES[] = {
     {"answer", S(REGISTERED), RL(OPERATOR), G_CONSULT, 0, CO_ST_CLOSED, "{\"note\":\"已答复\"}"},
     {"merge", BEFORE_DISPATCH, RL(OPERATOR) | RL(SHIFTLEAD), G_NONE, 0, CO_ST_MERGED,
      "{\"into\":\"2026092900001\"}"},
+    /* back to the state before the merge (registered when no flag says otherwise) */
+    {"unmerge", S(MERGED), RL(OPERATOR) | RL(SHIFTLEAD), G_NONE, 0, CO_ST_REGISTERED, "{}"},
     {"dispatch", S(FILED), RL(DISPATCHER), G_NONE, 0, CO_ST_DISPATCHED, "{\"dept\":\"D-A\"}"},
     {"accept", S(DISPATCHED), RL(HANDLER), G_NONE, 0, CO_ST_HANDLING, "{}"},
     {"send_back", S(DISPATCHED) | S(HANDLING), RL(HANDLER), G_NO_REQUEST, 0, CO_ST_FILED,
@@ -291,7 +293,8 @@ static const rule RULES[] = {
      "{\"note\":\"仍有占道\"}"},
     {"close", S(CHECKED), RL(SHIFTLEAD), G_NONE, 0, CO_ST_CLOSED, "{}"},
     {"reopen", S(CLOSED), RL(SHIFTLEAD), G_NONE, 0, CO_ST_FILED, "{\"note\":\"市民反映未解决\"}"},
-    {"visit", S(CLOSED), RL(OPERATOR), G_NOT_VISITED, 1, 0, "{\"satisfaction\":\"satisfied\"}"},
+    {"visit", S(CLOSED) | S(MERGED), RL(OPERATOR), G_NOT_VISITED, 1, 0,
+     "{\"satisfaction\":\"satisfied\"}"},
     /* a note in the history: every state, every role of the loop */
     {"comment",
      S(REGISTERED) | S(VERIFYING) | S(FILED) | S(DISPATCHED) | S(HANDLING) | S(SUSPENDED) |
@@ -397,7 +400,7 @@ static void test_every_state_action_role(void **state)
                                      co_role_name(who.role), co_state_name(c.state));
                     }
     }
-    /* the loops really ran: 25 actions × 13 states × 7 roles × 5 × 6 */
+    /* the loops really ran: 26 actions × 13 states × 7 roles × 5 × 6 */
     assert_int_equal(nallowed + nrefused, NRULES * CO_ST_COUNT * CO_ROLE_COUNT * 5 * 6);
     assert_true(nallowed > 500);
     print_message("decisions: %zu allowed, %zu refused\n", nallowed, nrefused);
@@ -418,7 +421,11 @@ static void test_pending_roles_follow_table(void **state)
                 for (size_t a = 0; a < NRULES; a++) {
                     const rule *r = &RULES[a];
                     if (!strcmp(r->action, "reclassify") || !strcmp(r->action, "merge") ||
-                        !strcmp(r->action, "comment") || !strcmp(r->action, "reopen"))
+                        !strcmp(r->action, "unmerge") || !strcmp(r->action, "comment") ||
+                        !strcmp(r->action, "reopen"))
+                        continue;
+                    /* a merged caller's visit is listed with the master */
+                    if (!strcmp(r->action, "visit") && c.state == CO_ST_MERGED)
                         continue;
                     if ((r->states & S_(c.state)) && guard_holds(r->g, &c))
                         want |= r->roles;
@@ -1027,6 +1034,29 @@ static void test_answer_void_merge(void **state)
     assert_int_equal(m.state, CO_ST_MERGED);
     assert_string_equal(m.merged_into, "2026092900007");
     assert_int_equal(m.step_due, 0);
+    /* a merged caller is visited (listed with the master), not inbox work */
+    assert_int_equal(co_wf_pending_roles(&m), 0);
+    /* unmerge (取消合并): only operator and shift lead, only when merged,
+     * back to the state before the merge with that step's limit */
+    assert_int_equal(try_(&m, "unmerge", actor(CO_ROLE_DISPATCHER), "{}", now), CO_ECONFLICT);
+    assert_int_equal(try_(&m, "unmerge", actor(CO_ROLE_HANDLER), "{}", now), CO_ECONFLICT);
+    step(&m, "unmerge", actor(CO_ROLE_SHIFTLEAD), "{\"note\":\"不是同一问题\"}", now + 60);
+    assert_int_equal(m.state, CO_ST_FILED);
+    assert_string_equal(m.merged_into, "");
+    assert_true(m.step_due > now + 60);
+    assert_int_equal(try_(&m, "unmerge", actor(CO_ROLE_SHIFTLEAD), "{}", now), CO_ECONFLICT);
+    co_case mv = mkcase(CO_ST_VERIFYING);
+    step(&mv, "merge", actor(CO_ROLE_SHIFTLEAD),
+         "{\"into\":\"2026092900007\",\"score\":0.95}", now);
+    step(&mv, "unmerge", actor(CO_ROLE_OPERATOR), "{}", now + 60);
+    assert_int_equal(mv.state, CO_ST_VERIFYING);
+    co_case mr = mkcase(CO_ST_REGISTERED);
+    assert_int_equal(try_(&mr, "merge", actor(CO_ROLE_SHIFTLEAD),
+                          "{\"into\":\"2026092900007\",\"score\":1.5}", now),
+                     CO_EINVAL);
+    step(&mr, "merge", actor(CO_ROLE_SHIFTLEAD), "{\"into\":\"2026092900007\"}", now);
+    step(&mr, "unmerge", actor(CO_ROLE_SHIFTLEAD), "{}", now + 60);
+    assert_int_equal(mr.state, CO_ST_REGISTERED);
 }
 
 static void test_apply_refuses_wrong_state(void **state)

@@ -1,5 +1,6 @@
-/* test_writer.c — unit tests of src/store/writer.c over a throw-away SQLite
- * store with a stub workflow environment: several threads register cases
+/* test_writer.c — unit tests of src/store/writer.c over a throw-away store
+ * (SQLite; PostgreSQL when CITYOPS_TEST_PG is set, see store_fixture.h)
+ * with a stub workflow environment: several threads register cases
  * and take actions at once; every command commits, ids and numbers are
  * unique, the committed hook sees every change once in sequence order, and
  * — the event log is the truth — replaying each case's stored events with
@@ -25,6 +26,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
+#include "store_fixture.h"
 #include "store/writer.h"
 
 /* ------------------------------------------------------------ stub env */
@@ -103,7 +105,7 @@ static int setup(void **state)
     co_log_set_level(CO_LOG_WARN);
     fx *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/cityops-writer-XXXXXX");
-    if (!mkdtemp(f->dir) || co_store_open(f->dir, &f->st) != CO_OK)
+    if (!mkdtemp(f->dir) || fx_store_open(f->dir, &f->st) != CO_OK)
         return -1;
     g_cal = co_calendar_new();
     pthread_mutex_lock(&g_hook_lock);

@@ -106,7 +106,7 @@ const EN = {
     request_suspension: 'Ask for suspension', approve_suspension: 'Approve suspension',
     reject_suspension: 'Reject suspension', resume: 'Resume', request_check: 'Request check',
     check_pass: 'Check passed', check_fail: 'Check failed (rework)', close: 'Close',
-    reopen: 'Reopen', visit: 'Return visit', comment: 'Add a note',
+    reopen: 'Reopen', visit: 'Return visit', comment: 'Add a note', unmerge: 'Unmerge',
   },
   channel: {
     hotline: '12345 hotline', inspector: 'Inspector', web: 'Citizen web', open311: 'Open311',
@@ -150,6 +150,7 @@ const ZH = {
     reject_extension: '驳回延期', request_suspension: '申请挂账', approve_suspension: '批准挂账',
     reject_suspension: '驳回挂账', resume: '恢复处置', request_check: '发核查', check_pass: '核查通过',
     check_fail: '核查不通过(返工)', close: '结案', reopen: '重办', visit: '回访评价', comment: '备注',
+    unmerge: '取消合并',
   },
 };
 

@@ -7,6 +7,7 @@ import { get, departments, categoryNames } from '../api.mjs';
 import { AreaMap } from '../map.mjs';
 import { actionButtons, actionLabel } from '../actions.mjs';
 import { icon } from '../icons.mjs';
+import { caseDuplicates } from '../duplicates.mjs';
 
 function facts(rows) {
   const dl = h('dl', { class: 'facts' });
@@ -148,15 +149,17 @@ export default async function casePage(main, { arg, user }) {
     }
   };
 
+  const dupSlot = h('div');
   const renderAll = () => {
     renderHead();
     renderFacts();
     renderActions();
     renderTimeline();
+    clear(dupSlot).append(caseDuplicates(c, { onChange: async (u) => { c = await get('/api/v1/cases/' + c.id).catch(() => u); renderAll(); } }));
   };
 
   main.append(head, h('div', { class: 'cols-case' }, left, right));
-  right.append(actionsPanel, h('section', { class: 'panel', 'aria-label': t('位置', 'Location') }, h('h2', null, t('位置', 'Location')), h('div', { class: 'map-wrap' }, mapEl),
+  right.append(actionsPanel, dupSlot, h('section', { class: 'panel', 'aria-label': t('位置', 'Location') }, h('h2', null, t('位置', 'Location')), h('div', { class: 'map-wrap' }, mapEl),
     c.location ? h('p', { class: 'muted', style: { margin: '6px 0 0' } }, `${c.location.lon.toFixed(5)}, ${c.location.lat.toFixed(5)} (WGS84)`) : null));
   renderAll();
   renderMap();

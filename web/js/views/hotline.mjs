@@ -2,13 +2,15 @@
 // phone looks up earlier cases; the form takes the five elements (who, when,
 // where, cause, what); on submit the case number is shown at once.
 // Keyboard: Alt+P phone, Alt+L location, Alt+C category, Alt+D description,
-// Ctrl+Enter submit.
+// Alt+1/2/3 confirm a suggested category (classify.mjs), Ctrl+Enter submit.
 
 import { h, clear, field, fmtTime, stateBadge, showError, beijingNowLocal, newId } from '../dom.mjs';
 import { t, name } from '../i18n.mjs';
 import { get, post, qs, taxonomy } from '../api.mjs';
 import { categoryPicker, locationPicker } from '../widgets.mjs';
 import { severityRadios } from '../actions.mjs';
+import { classifySuggestions } from '../classify.mjs';
+import { intakeDuplicates } from '../duplicates.mjs';
 
 const enc = new TextEncoder();
 
@@ -90,8 +92,18 @@ export default async function hotline(main) {
     causeCount.classList.toggle('over', n > 2047);
   };
   let suggestTimer = null;
+  /* 智能分类建议: one key fills category, request type and severity */
+  const clf = classifySuggestions({
+    onPick: (s) => {
+      cat.set(s.code);
+      if ([...rt.options].some((o) => o.value === s.request_type)) rt.value = s.request_type;
+      const r = sev.el.querySelector(`input[value="${s.severity}"]`);
+      if (r) r.checked = true;
+    },
+  });
   cause.addEventListener('input', () => {
     updateCount();
+    clf.update(cause.value, loc.value());
     clearTimeout(suggestTimer);
     suggestTimer = setTimeout(() => { if (!cat.value()) cat.suggestFrom(cause.value); }, 250);
   });
@@ -106,6 +118,7 @@ export default async function hotline(main) {
       h('fieldset', null, h('legend', null, t('事由（什么问题）', 'Cause (what is wrong)')),
         cat.el,
         field(t('问题描述', 'Description'), cause, { required: true }), causeCount,
+        clf.el,
         field(t('市民诉求（希望怎样处理）', 'What the caller asks for'), demand)),
       sev.el,
       err,
@@ -155,7 +168,7 @@ export default async function hotline(main) {
       h('span', { class: 'spacer', style: { flex: 1 } }),
       h('a', { class: 'btn', href: '#/case/' + c.id }, t('查看案件', 'Open case')),
       h('button', { type: 'button', class: 'btn btn-primary', onclick: () => { clearForm(); phone.focus(); } }, t('受理下一个', 'Next call')));
-    banner.append(box);
+    banner.append(box, intakeDuplicates(c)); /* 疑似重复 with one-click merge */
     box.focus();
     lastLooked = '';
   };
@@ -169,6 +182,7 @@ export default async function hotline(main) {
     rt.value = 'complaint';
     cat.set('');
     cat.suggestFrom('');
+    clf.reset();
     loc.reset();
     clear(history).append(h('p', { class: 'muted' }, t('输入来电号码后按回车，查看该市民以往的诉求。', 'Type the caller\'s number and press Enter to see earlier cases.')));
     lastLooked = '';
@@ -194,6 +208,7 @@ export default async function hotline(main) {
   loc.ready.catch(showError);
   return () => {
     document.removeEventListener('keydown', keys);
+    clf.dispose();
     loc.dispose();
   };
 }
