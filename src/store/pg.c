@@ -6,8 +6,12 @@
  * postgresql://…). One connection per thread, opened on first use and kept
  * in a thread-specific slot; every connection is closed when the store
  * closes. Each connection prepares a statement the first time it runs it
- * (PQprepare, then PQexecPrepared every time). Migrations (pg_migrate.c) run
- * once at open. The impl owns its connections and the conninfo copy. */
+ * (PQprepare, then PQsendQueryPrepared every time). Between begin and commit
+ * the connection is in libpq pipeline mode: BEGIN and deferred writes
+ * (co_pg_defer: the case row after its event) go out without waiting, so a
+ * registered case costs one round trip, not two; the first failure fails the
+ * commit. Migrations (pg_migrate.c) run once at open. The impl owns its
+ * connections and the conninfo copy. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>

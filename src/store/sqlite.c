@@ -128,6 +128,7 @@ static void close_conn(conn *cn)
  * writer) makes the next commit start the log again from its beginning,
  * overwriting blocks that already exist. */
 #define CKPT_RESTART_FRAMES 8192
+#define CKPT_RESTART_WAIT_MS 20
 static void *ckpt_main(void *arg)
 {
     impl *im = arg;
@@ -135,6 +136,10 @@ static void *ckpt_main(void *arg)
     pthread_setname_np(pthread_self(), "co-checkpoint");
     if (open_conn(im->path, &db))
         return NULL;
+    /* a RESTART checkpoint holds new writers back while it waits for readers
+     * of older snapshots: give up after a few milliseconds rather than stall
+     * commits (the next round tries again) */
+    sqlite3_busy_timeout(db, CKPT_RESTART_WAIT_MS);
     pthread_mutex_lock(&im->lock);
     while (!im->ckpt_stop) {
         struct timespec ts;
