@@ -51,6 +51,27 @@ static int64_t worked(const co_calendar *cal, const char *from, const char *to)
     return secs;
 }
 
+/* Every time co_time_parse accepts, co_time_format writes back and parses
+ * again to the same instant: its Shanghai date stays in years 0000–9999
+ * (found by fuzz_values: 9999-12-31T23:59:59+07:00 is year 10000 here). */
+static void test_time_round_trip_limits(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {"9999-12-31T23:59:59+08:00", "0000-01-01T00:00:00+08:00",
+                                     "2026-10-10T18:00:00+08:00", "2026-10-10T10:00:00Z"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t t, back;
+        char iso[CO_TIME_ISO_MAX];
+        assert_int_equal(co_time_parse(ok[i], &t), CO_OK);
+        co_time_format(t, iso);
+        assert_int_equal(co_time_parse(iso, &back), CO_OK);
+        assert_int_equal(back, t);
+    }
+    int64_t t;
+    assert_int_not_equal(co_time_parse("9999-12-31T23:59:59+07:00", &t), CO_OK);
+    assert_int_not_equal(co_time_parse("0000-01-01T00:00:00+09:00", &t), CO_OK);
+}
+
 static void test_builtin_table(void **state)
 {
     (void)state;
@@ -406,6 +427,7 @@ static void test_bad_args(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_round_trip_limits),
         cmocka_unit_test(test_builtin_table),
         cmocka_unit_test(test_national_day_2026),
         cmocka_unit_test(test_spring_festival_2026),

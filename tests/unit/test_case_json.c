@@ -254,6 +254,36 @@ static void test_long_texts(void **state)
     assert_case_equal(&out, &c, "long texts");
 }
 
+/* A text longer than its field is cut at a character boundary, never in the
+ * middle of a UTF-8 sequence (found by fuzz_json_bodies: the cut text made
+ * co_case_to_json drop the field). */
+static void test_over_long_text_cut_on_character(void **state)
+{
+    (void)state;
+    char text[CO_TEXT_MAX + 64];
+    size_t n = 0;
+    text[n++] = 'x'; /* shifts the 3-byte characters so the field ends inside one */
+    while (n + 3 < sizeof text) {
+        memcpy(text + n, "井", 3);
+        n += 3;
+    }
+    text[n] = '\0';
+    json_t *j = json_pack("{s:s,s:s}", "description", text, "address", text);
+    co_case out;
+    memset(&out, 0, sizeof out);
+    assert_int_equal(co_case_from_json(j, &out), CO_OK);
+    json_decref(j);
+    size_t len = strlen(out.description);
+    assert_true(len < CO_TEXT_MAX && len > CO_TEXT_MAX - 4);
+    assert_int_equal((len - 1) % 3, 0); /* whole characters after the 'x' */
+    assert_int_equal(memcmp(out.description, text, len), 0);
+    json_t *back = co_case_to_json(&out, 1);
+    assert_non_null(json_object_get(back, "description"));
+    assert_string_equal(json_string_value(json_object_get(back, "description")), out.description);
+    assert_non_null(json_object_get(back, "address"));
+    json_decref(back);
+}
+
 static void test_phone_mask(void **state)
 {
     (void)state;
@@ -356,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_every_enum_value),
         cmocka_unit_test(test_category_parse),
         cmocka_unit_test(test_long_texts),
+        cmocka_unit_test(test_over_long_text_cut_on_character),
         cmocka_unit_test(test_phone_mask),
         cmocka_unit_test(test_document_shape),
         cmocka_unit_test(test_from_json_refuses),
