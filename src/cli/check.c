@@ -71,7 +71,7 @@ static co_err check_engine(checker *k)
 static int on_event(void *ctx, const co_event *e)
 {
     checker *k = ctx;
-    if (e->seq != k->prev_seq + 1)
+    if (e->seq <= k->prev_seq || (e->seq != k->prev_seq + 1 && co_store_seq_gapless(k->st)))
         problem(k, "事件序号不连续：%lld 之后是 %lld / event sequence gap: %lld follows %lld",
                 (long long)k->prev_seq, (long long)e->seq, (long long)e->seq,
                 (long long)k->prev_seq);

@@ -307,6 +307,11 @@ co_err co_store_integrity(co_store *s, co_integrity_cb cb, void *ctx)
     return s->be->integrity(s->impl, cb, ctx);
 }
 
+int co_store_seq_gapless(const co_store *s)
+{
+    return s->be == &co_store_sqlite;
+}
+
 co_err co_store_backup(co_store *s, const char *dest, co_backup_progress_cb cb, void *ctx)
 {
     if (!s->be->backup)

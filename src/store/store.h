@@ -379,6 +379,10 @@ co_err co_store_events_brief(co_store *s, const char *case_ids, int64_t from, in
  * CO_ENOTFOUND when the back-end has no such check. Case rows against their
  * events are checked above the store (cityops check, src/cli/check.c). */
 co_err co_store_integrity(co_store *s, co_integrity_cb cb, void *ctx) CO_MUST_CHECK;
+/* Whether event sequence numbers come without gaps (SQLite: the single
+ * writer numbers them; PostgreSQL: a sequence, whose numbers a rolled-back
+ * transaction does not give back — strictly increasing, gaps allowed). */
+int co_store_seq_gapless(const co_store *s);
 /* Copies the live store into the file dest (which must not exist) while the
  * server keeps running: readers never wait, the writer waits at most one
  * small step at a time; the copy is one consistent snapshot (SQLite's online
