@@ -67,20 +67,22 @@ $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (COPY + 2 indexes 
 
 # ------------------------------------------------------------------ queries
 # Each query returns the same lines as answers.csv: Qn,key,integers...
+# Counts leave out merged duplicates (state 'merged'): a merged case counts once,
+# in its master, as cityops' statistics do when no state filter is given.
 Q[1]="SELECT 'Q1', district, count(*) FROM cases
-      WHERE created >= timestamptz '$NOW' - interval '30 days'
+      WHERE created >= timestamptz '$NOW' - interval '30 days' AND state <> 'merged'
       GROUP BY district ORDER BY 3 DESC, 2"
 Q[2]="SELECT 'Q2', category, count(*) FROM cases WHERE created >= '2026-01-01 00:00+08'
-      GROUP BY category ORDER BY 3 DESC, 2 LIMIT 10"
+      AND state <> 'merged' GROUP BY category ORDER BY 3 DESC, 2 LIMIT 10"
 Q[3]="SELECT 'Q3', dept, count(*) FROM cases
       WHERE state IN ('dispatched', 'handling') AND disposal_due < '$NOW'
       GROUP BY dept ORDER BY 3 DESC, 2"
 Q[4]="SELECT 'Q4', to_char(date_trunc('day', created), 'YYYY-MM-DD'), count(*) FROM cases
       WHERE created >= '2026-04-02 00:00+08' AND created < '2026-07-01 00:00+08'
-      GROUP BY 2 ORDER BY 2"
+        AND state <> 'merged' GROUP BY 2 ORDER BY 2"
 Q[5]="SELECT 'Q5', grid, count(*) FROM cases
       WHERE created >= '2026-05-01 00:00+08' AND created < '2026-06-01 00:00+08'
-      GROUP BY grid ORDER BY 2"
+        AND state <> 'merged' GROUP BY grid ORDER BY 2"
 Q[6]="SELECT 'Q6', street, count(*) FILTER (WHERE state = 'closed'),
              count(*) FILTER (WHERE state = 'closed' AND close_type IS DISTINCT FROM 'overdue'
                                 AND flags & 16 = 0)

@@ -148,7 +148,7 @@ export function demoCity() {
     }
     const r = spawnSync(BIN, ['demo', '--data', tmp, '--no-serve', '--cases', '2000', ...store], {
       encoding: 'utf8',
-      timeout: 180000,
+      timeout: 900000, // generous: an ASan build on a busy machine takes minutes
     });
     if (r.status !== 0)
       throw new Error(`cityops demo failed (${r.status}): ${r.stderr?.slice(-2000)}`);
