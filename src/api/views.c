@@ -110,12 +110,6 @@ static const char *area_name(const co_app *app, const char *code)
     return a ? a->name : "";
 }
 
-static const char *finest_area(const co_case *c)
-{
-    return c->grid[0] ? c->grid : c->community[0] ? c->community : c->street[0] ? c->street
-                                                                                 : c->district;
-}
-
 /* The live feed's message for a new case (built on the submitting thread). */
 char *co_app_live_message(void *arg, const co_case *c)
 {
@@ -148,7 +142,7 @@ void co_app_announce(void *arg, const co_case *c, const char *text)
 {
     co_app *app = arg;
     if (app->live)
-        co_live_publish(app->live, "case", text, finest_area(c), c->routed_dept);
+        co_live_publish(app->live, "case", text, co_case_finest_area(c), c->routed_dept);
 }
 
 void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
@@ -167,7 +161,7 @@ void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
         char data[160];
         snprintf(data, sizeof data, "{\"number\":\"%s\",\"action\":\"%s\",\"state\":\"%s\"}",
                  c->number, ev->action, co_state_name(c->state));
-        co_live_publish(app->live, "update", data, finest_area(c), c->dept);
+        co_live_publish(app->live, "update", data, co_case_finest_area(c), c->dept);
     }
 }
 

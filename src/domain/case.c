@@ -164,3 +164,23 @@ int co_case_number_valid(const char *s)
     size_t n = s ? strlen(s) : 0;
     return n >= 13 && n <= 15 && co_is_digits(s, (unsigned)n);
 }
+
+const char *co_case_finest_area(const co_case *c)
+{
+    return c->grid[0] ? c->grid : c->community[0] ? c->community
+                                : c->street[0]    ? c->street
+                                                  : c->district;
+}
+
+void co_case_set_areas(co_case *c, const char *finest)
+{
+    size_t n = finest ? strlen(finest) : 0;
+    if (n >= 6)
+        snprintf(c->district, sizeof c->district, "%.6s", finest);
+    if (n >= 9)
+        snprintf(c->street, sizeof c->street, "%.9s", finest);
+    if (n >= 12)
+        snprintf(c->community, sizeof c->community, "%.12s", finest);
+    if (n >= 15)
+        snprintf(c->grid, sizeof c->grid, "%.15s", finest);
+}

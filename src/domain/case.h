@@ -155,6 +155,13 @@ typedef struct co_event {
 
 void co_event_clear(co_event *e);
 
+/* The finest area code a case knows: grid, else community, street, district
+ * ("" when none). Points into c. */
+const char *co_case_finest_area(const co_case *c);
+/* Sets district/street/community/grid from the finest area code (their
+ * prefixes of 6/9/12/15 characters); the store keeps only that code. */
+void co_case_set_areas(co_case *c, const char *finest);
+
 const char *co_state_name(co_state s);      /* "registered", ... */
 const char *co_state_name_zh(co_state s);   /* "待立案", ... */
 co_err co_state_parse(const char *s, co_state *out) CO_MUST_CHECK;

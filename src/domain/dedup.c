@@ -620,8 +620,7 @@ void co_dedup_update_sig(co_dedup *d, const co_case *c, const co_dedup_sig *sig)
     e->state = (uint8_t)c->state;
     memcpy(e->number, c->number, CO_NUMBER_MAX);
     e->number[CO_NUMBER_MAX - 1] = '\0';
-    const char *area = c->grid[0] ? c->grid : c->community[0] ? c->community
-                     : c->street[0] ? c->street : c->district;
+    const char *area = co_case_finest_area(c);
     memcpy(e->area, area, CO_CODE_MAX);
     e->area[CO_CODE_MAX - 1] = '\0';
     int64_t cx, cy;

@@ -53,10 +53,7 @@ co_err co_pg_case_put(void *impl, const co_case *c, const char *doc)
 {
     char search[CO_TEXT_MAX + 300];
     snprintf(search, sizeof search, "%s %s %s", c->number, c->address, c->description);
-    const char *area = c->grid[0]        ? c->grid
-                       : c->community[0] ? c->community
-                       : c->street[0]    ? c->street
-                                         : c->district;
+    const char *area = co_case_finest_area(c);
     co_pg_params p = {0};
     co_pg_int(&p, c->id);                           /* 1 */
     co_pg_text(&p, c->number);
@@ -174,16 +171,7 @@ static void row_light(const co_pg_row *r, co_case *c)
     c->category = (co_category)co_pg_i64(r, 6);
     co_pg_copy(c->dept, sizeof c->dept, r, 7);
     co_pg_copy(c->first_dept, sizeof c->first_dept, r, 8);
-    const char *area = co_pg_str(r, 9);
-    size_t n = strlen(area);
-    if (n >= 6)
-        snprintf(c->district, sizeof c->district, "%.6s", area);
-    if (n >= 9)
-        snprintf(c->street, sizeof c->street, "%.9s", area);
-    if (n >= 12)
-        snprintf(c->community, sizeof c->community, "%.12s", area);
-    if (n >= 15)
-        snprintf(c->grid, sizeof c->grid, "%.15s", area);
+    co_case_set_areas(c, co_pg_str(r, 9));
     co_pg_copy(c->reporter, sizeof c->reporter, r, 10);
     c->disposal_due = co_pg_i64(r, 11);
     c->severity = (co_severity)co_pg_i64(r, 12);

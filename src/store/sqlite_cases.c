@@ -24,7 +24,7 @@ co_err co_sqlite_event_append(void *impl, co_event *ev)
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!st)
         return CO_EDB;
-    char *data = ev->data_text ? NULL : json_dumps(ev->data ? ev->data : json_object(), JSON_COMPACT);
+    char *data = ev->data_text ? NULL : ev->data ? json_dumps(ev->data, JSON_COMPACT) : strdup("{}");
     if (!data && !ev->data_text)
         return CO_ENOMEM;
     sqlite3_bind_int64(st, 1, ev->case_id);
@@ -75,9 +75,7 @@ co_err co_sqlite_case_put(void *impl, const co_case *c, const char *doc)
     sqlite3_bind_int(st, 7, (int)c->category);
     sqlite3_bind_text(st, 8, c->dept, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, c->first_dept, -1, SQLITE_STATIC);
-    const char *area = c->grid[0] ? c->grid : c->community[0] ? c->community
-                                         : c->street[0]  ? c->street
-                                                         : c->district;
+    const char *area = co_case_finest_area(c);
     sqlite3_bind_text(st, 10, area, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, c->caller_phone, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, c->reporter, -1, SQLITE_STATIC);
@@ -159,16 +157,7 @@ static void row_light(sqlite3_stmt *st, co_case *c)
     c->category = (co_category)sqlite3_column_int(st, 6);
     co_sqlite_copy(c->dept, sizeof c->dept, st, 7);
     co_sqlite_copy(c->first_dept, sizeof c->first_dept, st, 8);
-    const char *area = (const char *)sqlite3_column_text(st, 9);
-    size_t n = area ? strlen(area) : 0;
-    if (n >= 6)
-        snprintf(c->district, sizeof c->district, "%.6s", area);
-    if (n >= 9)
-        snprintf(c->street, sizeof c->street, "%.9s", area);
-    if (n >= 12)
-        snprintf(c->community, sizeof c->community, "%.12s", area);
-    if (n >= 15)
-        snprintf(c->grid, sizeof c->grid, "%.15s", area);
+    co_case_set_areas(c, (const char *)sqlite3_column_text(st, 9));
     co_sqlite_copy(c->reporter, sizeof c->reporter, st, 10);
     c->disposal_due = sqlite3_column_int64(st, 11);
     c->severity = (co_severity)sqlite3_column_int(st, 12);
