@@ -1,5 +1,6 @@
 /* config_file.c — expands `--config FILE` into options (see config_file.h). */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli/config_file.h"
@@ -96,7 +97,7 @@ co_err co_config_expand(int argc, char **argv, int *argc_out, char ***argv_out, 
     if (at < 0)
         return CO_OK;
     /* every line gives at most two arguments */
-    char **out = co_xcalloc((size_t)argc + 2 * CO_CONFIG_MAX_LINES + 1, sizeof *out);
+    char **out = co_xcalloc((size_t)argc + 2 * CO_CONFIG_MAX_LINES + 2, sizeof *out);
     int n = 0;
     out[n++] = argv[0];
     co_err rc = read_file(argv[at + 1], out, &n, err);
@@ -106,11 +107,27 @@ co_err co_config_expand(int argc, char **argv, int *argc_out, char ***argv_out, 
         co_free(out);
         return rc;
     }
+    int from_file = n;
     for (int i = 1; i < argc; i++)
         if (i != at && i != at + 1)
             out[n++] = argv[i];
     out[n] = NULL;
+    /* the slot after the terminating NULL remembers how many strings are ours */
+    out[n + 1] = (char *)(intptr_t)from_file;
     *argc_out = n;
     *argv_out = out;
     return CO_OK;
+}
+
+void co_config_free(char **expanded, char **orig)
+{
+    if (!expanded || expanded == orig)
+        return;
+    int n = 0;
+    while (expanded[n])
+        n++;
+    int from_file = (int)(intptr_t)expanded[n + 1];
+    for (int i = 1; i < from_file; i++)
+        co_free(expanded[i]);
+    co_free(expanded);
 }

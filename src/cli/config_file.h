@@ -10,8 +10,8 @@
  * `key = value` becomes "--key value", a bare `key` becomes the flag "--key";
  * blank lines and lines starting with # are skipped. The file's options go
  * before the command line's, so an option given on the command line wins.
- * The expanded argument vector (and its strings) live until the process
- * exits: they are never freed. */
+ * The expanded vector and the strings read from the file belong to the
+ * caller, who releases them with co_config_free. */
 #ifndef CO_CLI_CONFIG_FILE_H
 #define CO_CLI_CONFIG_FILE_H
 
@@ -28,5 +28,8 @@
  * number) and return CO_EINVAL (syntax), CO_EIO (unreadable) or CO_ETOOBIG. */
 co_err co_config_expand(int argc, char **argv, int *argc_out, char ***argv_out, FILE *err)
     CO_MUST_CHECK;
+/* Frees what co_config_expand allocated (nothing when it returned argv
+ * itself); orig is the argv that was passed in. */
+void co_config_free(char **expanded, char **orig);
 
 #endif

@@ -51,7 +51,9 @@ int main(int argc, char **argv)
             char **args;
             if (co_config_expand(argc - 1, argv + 1, &n, &args, stderr) != CO_OK)
                 return 2;
-            return commands[i].run(n, args);
+            int rc = commands[i].run(n, args);
+            co_config_free(args, argv + 1);
+            return rc;
         }
     fprintf(stderr, "cityops: unknown command '%s'\n\n", argv[1]);
     usage(stderr);

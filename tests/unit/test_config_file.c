@@ -47,6 +47,7 @@ static void test_expands_before_command_line(void **state)
     for (int i = 0; i < n; i++)
         assert_string_equal(out[i], want[i]);
     assert_null(out[n]);
+    co_config_free(out, argv);
     unlink(path);
 }
 
@@ -59,6 +60,7 @@ static void test_without_config_is_unchanged(void **state)
     assert_int_equal(expand(3, argv, &n, &out), CO_OK);
     assert_int_equal(n, 3);
     assert_ptr_equal(out, argv);
+    co_config_free(out, argv); /* nothing to free */
 }
 
 static void test_bad_files(void **state)
