@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -25,6 +28,7 @@ struct co_clf_service {
     pthread_t thread;
     int has_thread, stop, want;
     int new_labels;
+    int64_t last_trained; /* when the trainer last finished (Unix s), 0 = never */
     co_clf_model *model;
 };
 
@@ -156,15 +160,32 @@ static int64_t next_nightly(int64_t now, int h)
     return at - CO_TZ_SHANGHAI_SEC;
 }
 
+/* The earliest a retrain asked for by new labels may start: labels arrive by
+ * the thousand on a busy day, training takes a core for ~20 s, so at most one
+ * label-driven retrain per CO_CLF_RETRAIN_GAP_S. */
+static int64_t labels_allow_at(const co_clf_service *s)
+{
+    return s->last_trained ? s->last_trained + CO_CLF_RETRAIN_GAP_S : 0;
+}
+
 static void *trainer(void *arg)
 {
     co_clf_service *s = arg;
+    /* training yields to the threads that answer requests and commit cases */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), CO_CLF_TRAINER_NICE);
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         int64_t due = s->o.retrain_hour >= 0 ? next_nightly(co_time_now(), s->o.retrain_hour)
                                              : INT64_MAX / 2;
-        while (!s->stop && !s->want && co_time_now() < due) {
-            struct timespec ts = {(time_t)(due < co_time_now() + 3600 ? due : co_time_now() + 3600), 0};
+        for (;;) {
+            int64_t now = co_time_now(), wake = now + 3600;
+            if (s->stop || now >= due || (s->want && now >= labels_allow_at(s)))
+                break;
+            if (due < wake)
+                wake = due;
+            if (s->want && labels_allow_at(s) < wake)
+                wake = labels_allow_at(s);
+            struct timespec ts = {(time_t)wake, 0};
             pthread_cond_timedwait(&s->wake, &s->lock, &ts);
         }
         if (s->stop)
@@ -174,6 +195,7 @@ static void *trainer(void *arg)
         pthread_mutex_unlock(&s->lock);
         train_now(s);
         pthread_mutex_lock(&s->lock);
+        s->last_trained = co_time_now();
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
@@ -194,6 +216,7 @@ co_err co_clf_service_start(const co_clf_service_opts *o, co_store *st, co_clf_t
     if (rc == CO_OK) {
         co_log_info("msg=\"classifier loaded\" examples=%u bytes=%zu ms=%.0f", s->model->examples,
                     s->model->file_bytes, (co_time_mono() - t0) * 1000);
+        s->last_trained = co_time_now(); /* label-driven retrains wait their gap from here */
     } else {
         if (rc != CO_ENOTFOUND)
             co_log_warn("msg=\"classifier model unreadable, retraining\" path=%s err=\"%s\"",
@@ -238,6 +261,7 @@ void co_clf_service_retrain(co_clf_service *s)
         return;
     pthread_mutex_lock(&s->lock);
     s->want = 1;
+    s->last_trained = 0; /* asked for explicitly: no gap */
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }

@@ -13,8 +13,10 @@
  * {"suggested":{top,model}}).
  *
  * Settings (store meta keys, read at start-up): classify_threshold (0..1,
- * default 0.7), classify_retrain_labels (default 50, 0 = never),
- * classify_retrain_hour (0..23, default 3; -1 = never). */
+ * default 0.7), classify_retrain_labels (default 50, 0 = never; a retrain
+ * they ask for waits until CO_CLF_RETRAIN_GAP_S after the last one),
+ * classify_retrain_hour (0..23, default 3; -1 = never). The trainer thread
+ * runs at nice CO_CLF_TRAINER_NICE. */
 #ifndef CO_CLASSIFY_SERVICE_H
 #define CO_CLASSIFY_SERVICE_H
 
@@ -30,6 +32,9 @@
 #include "store/store.h"
 
 typedef struct co_clf_service co_clf_service;
+
+#define CO_CLF_RETRAIN_GAP_S 3600
+#define CO_CLF_TRAINER_NICE 10
 
 typedef struct co_clf_service_opts {
     char model_path[1024];   /* DATA/classify/model.bin */
