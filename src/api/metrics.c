@@ -28,7 +28,7 @@
 static int from_loopback(co_req *r)
 {
     const char *peer = co_req_peer(r);
-    return !strcmp(peer, "127.0.0.1") || !strcmp(peer, "::1") || !strncmp(peer, "127.", 4);
+    return !strncmp(peer, "127.", 4) || !strcmp(peer, "::1");
 }
 
 static co_err gauge(co_buf *b, const char *name, const char *help, const char *type, double v)
