@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/apikeys.h"
+#include "api/follower.h"
 #include "api/routes.h"
 #include "classify/service.h"
 #include "http/req.h"
@@ -19,9 +20,11 @@
 #include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "projection/projection.h"
 
 #define CO_APP_ANON_SLOTS 16384 /* client IPs tracked at once (about 1.5 MiB) */
 #define CO_APP_LOGIN_SLOTS 8192 /* usernames and IPs with failed logins */
+#define CO_APP_SESSION_RECHECK_S 2 /* several nodes: a logout elsewhere counts here within */
 
 static _Atomic uint64_t next_request_id;
 
@@ -59,8 +62,10 @@ static int apply_calday(void *ctx, int64_t day, int kind, const char *name)
 static void on_committed(void *arg, const co_case *c, const co_event *ev)
 {
     co_app *app = arg;
-    if (!strcmp(ev->action, "register"))
-        app->ncases++;
+    if (app->follower) { /* several nodes: in sequence order with theirs */
+        co_follower_committed(app->follower, c, ev);
+        return;
+    }
     co_app_publish(app, c, ev);
     co_clf_service_observe(app->clf, c, ev);
 }
@@ -73,13 +78,22 @@ static co_err open_domain(co_app *app)
         (rc = co_app_load_taxonomy(app)) || (rc = co_app_reload_rules(app)))
         return rc;
     co_app_env_init(app);
-    int64_t max_id = 0, max_seq = 0;
-    if ((rc = co_store_case_max_id(app->store, &max_id, &max_seq)))
+    int64_t max_id = 0, loaded_seq = 0; /* the log position the views start from */
+    if ((rc = co_store_case_max_id(app->store, &max_id, &loaded_seq)))
         return rc;
-    app->ncases = (uint64_t)max_id;
     if ((rc = co_app_views_open(app)))
         return rc;
-    co_writer_hooks hooks = {&app->env, on_committed, app, co_app_live_message, co_app_announce};
+    int shared = co_store_shared(app->store);
+    if (shared)
+        co_sessions_set_shared(app->sessions, CO_APP_SESSION_RECHECK_S);
+    if (shared && ((rc = co_follower_new(app, loaded_seq, &app->follower)) ||
+                   (rc = co_follower_run(app->follower))))
+        return rc;
+    /* one node alone publishes its commits directly, the live feed's message
+     * of a new case prepared on the HTTP thread; several nodes go through the
+     * follower, which formats it when the change is applied */
+    co_writer_hooks hooks = {&app->env, on_committed, app, shared ? NULL : co_app_live_message,
+                             shared ? NULL : co_app_announce};
     return co_writer_start(app->store, &hooks, &app->writer);
 }
 
@@ -135,6 +149,7 @@ void co_app_close(co_app *app)
     if (!app)
         return;
     co_writer_stop(app->writer);
+    co_follower_free(app->follower);
     co_app_views_close(app);
     co_routing_free(app->routing);
     for (int i = 0; i < CO_APP_MAX_TAX_VERSIONS; i++)
@@ -153,7 +168,11 @@ void co_app_close(co_app *app)
 
 uint64_t co_app_case_count(const co_app *app)
 {
-    return app->ncases;
+    if (!app->proj)
+        return 0;
+    co_projection_info info;
+    co_projection_get_info(app->proj, &info);
+    return info.rows;
 }
 
 static co_method method_of(struct evhttp_request *ev)

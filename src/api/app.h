@@ -32,6 +32,7 @@ struct co_live;
 struct co_apikeys;
 struct co_clf_service;
 struct co_dedup;
+struct co_follower;
 
 typedef struct co_app {
     co_store *store;
@@ -44,6 +45,7 @@ typedef struct co_app {
     struct co_live *live;
     struct co_apikeys *apikeys; /* Open311 clients, their keys and rate limits (apikeys.h) */
     struct co_dedup *dedup;     /* open cases by place and text (domain/dedup.h; views.c) */
+    struct co_follower *follower; /* other nodes' changes (follower.h); NULL on a store of one's own */
     _Atomic double dedup_auto;  /* automatic merge threshold, 0 = off (api/duplicates.c) */
     struct co_clf_service *_Atomic clf; /* text classifier (classify/service.h); set by serve, NULL otherwise */
     co_ratelimit *anon_limit;   /* per-IP buckets of anonymous API requests */
@@ -58,7 +60,6 @@ typedef struct co_app {
     char web_dir[600];
     char media_dir[600];
     int64_t started;
-    _Atomic uint64_t ncases;
     _Atomic int64_t applied_seq; /* highest event sequence the views applied (views.c) */
 } co_app;
 
@@ -80,6 +81,9 @@ uint64_t co_app_case_count(const co_app *app);
 co_err co_app_views_open(co_app *app) CO_MUST_CHECK;
 void co_app_views_close(co_app *app);
 void co_app_publish(co_app *app, const co_case *c, const co_event *ev);
+/* Everything one committed change does to this node's views: publish, the
+ * live feed's new-case message, the classifier's labels (follower.c). */
+void co_app_apply_change(co_app *app, const co_case *c, const co_event *ev);
 /* The writer's prepare/announce hooks: the live feed's message for a new case
  * is formatted on the HTTP thread and published after the commit. */
 char *co_app_live_message(void *arg, const co_case *c);

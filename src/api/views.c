@@ -6,6 +6,7 @@
  * in commit order. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "api/duplicates.h"
 #include "api/live.h"
 #include "api/routes.h"
+#include "classify/service.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "projection/projection.h"
@@ -170,4 +172,16 @@ void co_api_live(co_req *r)
 {
     co_app *app = (co_app *)r->app;
     co_live_subscribe(app->live, r);
+}
+
+void co_app_apply_change(co_app *app, const co_case *c, const co_event *ev)
+{
+    co_app_publish(app, c, ev);
+    if (!strcmp(ev->action, "register")) {
+        char *text = co_app_live_message(app, c);
+        if (text)
+            co_app_announce(app, c, text);
+        free(text);
+    }
+    co_clf_service_observe(app->clf, c, ev);
 }

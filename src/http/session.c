@@ -20,6 +20,7 @@
 
 typedef struct entry {
     co_session s;
+    int64_t checked;          /* shared store: when the store last confirmed it */
     char token[CO_TOKEN_HEX]; /* the raw token once seen (memory only, never stored) */
     struct entry *next;
     struct entry *next_tok;
@@ -34,6 +35,7 @@ struct co_sessions {
     entry *by_token[NBUCKETS];
     int ttl_s;
     unsigned created; /* sessions created, for the periodic sweep */
+    int recheck_s;    /* > 0: other nodes share the store (see co_sessions_set_shared) */
 };
 
 static char salt[65] = "cityops-default-salt-0000000000";
@@ -87,24 +89,33 @@ static entry *insert_locked(co_sessions *s, const co_session *src)
     return e;
 }
 
+/* A session from its stored record and its user as stored now; CO_ENOTFOUND
+ * when the user is gone, disabled or has no valid role. */
+static co_err from_rec(co_store *store, const co_session_rec *rec, co_session *ses)
+{
+    co_user u;
+    if (co_store_user_get_id(store, rec->user_id, &u) || u.disabled)
+        return CO_ENOTFOUND;
+    memset(ses, 0, sizeof *ses);
+    snprintf(ses->token_hash, sizeof ses->token_hash, "%s", rec->token_hash);
+    snprintf(ses->csrf, sizeof ses->csrf, "%s", rec->csrf);
+    ses->user_id = u.id;
+    snprintf(ses->username, sizeof ses->username, "%s", u.username);
+    snprintf(ses->display_name, sizeof ses->display_name, "%s", u.display_name);
+    if (co_role_parse(u.role, &ses->role))
+        return CO_ENOTFOUND;
+    snprintf(ses->dept, sizeof ses->dept, "%s", u.dept);
+    snprintf(ses->scope, sizeof ses->scope, "%s", u.scope);
+    ses->expires = rec->expires;
+    return CO_OK;
+}
+
 static int load_one(void *ctx, const co_session_rec *rec)
 {
     co_sessions *s = ctx;
-    co_user u;
-    if (co_store_user_get_id(s->store, rec->user_id, &u) || u.disabled)
-        return 0;
-    co_session ses = {0};
-    snprintf(ses.token_hash, sizeof ses.token_hash, "%s", rec->token_hash);
-    snprintf(ses.csrf, sizeof ses.csrf, "%s", rec->csrf);
-    ses.user_id = u.id;
-    snprintf(ses.username, sizeof ses.username, "%s", u.username);
-    snprintf(ses.display_name, sizeof ses.display_name, "%s", u.display_name);
-    if (co_role_parse(u.role, &ses.role))
-        return 0;
-    snprintf(ses.dept, sizeof ses.dept, "%s", u.dept);
-    snprintf(ses.scope, sizeof ses.scope, "%s", u.scope);
-    ses.expires = rec->expires;
-    insert_locked(s, &ses);
+    co_session ses;
+    if (!from_rec(s->store, rec, &ses))
+        insert_locked(s, &ses)->checked = co_time_now();
     return 0;
 }
 
@@ -178,7 +189,9 @@ co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out
     if ((rc = co_store_session_put(s->store, &rec)))
         return rc;
     pthread_mutex_lock(&s->lock);
-    link_token(s, insert_locked(s, &ses), token_out);
+    entry *e = insert_locked(s, &ses);
+    e->checked = now;
+    link_token(s, e, token_out);
     int sweep = ++s->created % CO_SESSION_SWEEP == 0;
     pthread_mutex_unlock(&s->lock);
     if (sweep)
@@ -186,36 +199,100 @@ co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out
     return CO_OK;
 }
 
+void co_sessions_set_shared(co_sessions *s, int recheck_s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->recheck_s = recheck_s < 1 ? 1 : recheck_s;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The table's answer: 1 with *out when the token's session is in memory and
+ * valid (*stale when a shared store should confirm it again), else 0. */
+static int lookup(co_sessions *s, const char *token, int64_t now, co_session *out, int *stale)
+{
+    entry *hit = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (entry *e = s->by_token[bucket_of(token)]; e && !hit; e = e->next_tok)
+        if (!strcmp(e->token, token))
+            hit = e;
+    if (!hit) {
+        pthread_mutex_unlock(&s->lock);
+        char h[CO_TOKEN_HEX];
+        co_token_hash(token, h);
+        pthread_mutex_lock(&s->lock);
+        for (entry *e = s->buckets[bucket_of(h)]; e && !hit; e = e->next)
+            if (!strcmp(e->s.token_hash, h)) {
+                hit = e;
+                if (!e->token[0])
+                    link_token(s, e, token);
+            }
+    }
+    int ok = hit && hit->s.expires > now;
+    if (ok) {
+        *out = hit->s;
+        *stale = s->recheck_s > 0 && now - hit->checked >= s->recheck_s;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+typedef struct fetch_ctx {
+    co_store *store;
+    co_session ses;
+    co_err rc;
+} fetch_ctx;
+
+static int fetch_one(void *ctx, const co_session_rec *rec)
+{
+    fetch_ctx *fc = ctx;
+    fc->rc = from_rec(fc->store, rec, &fc->ses);
+    return 1;
+}
+
+static void forget_locked(co_sessions *s, const char *hash);
+
+/* Shared store: asks it about the token's session (another node may have
+ * created or revoked it, or changed its user) and brings memory in line. */
+static co_err confirm(co_sessions *s, const char *token, int64_t now, co_session *out)
+{
+    char h[CO_TOKEN_HEX];
+    co_token_hash(token, h);
+    fetch_ctx fc = {.store = s->store, .rc = CO_ENOTFOUND};
+    co_err rc = co_store_session_get(s->store, h, now, fetch_one, &fc);
+    if (rc && rc != CO_ENOTFOUND)
+        return rc; /* the store is unreachable: the caller decides */
+    pthread_mutex_lock(&s->lock);
+    forget_locked(s, h);
+    if (!rc && !fc.rc) {
+        entry *e = insert_locked(s, &fc.ses);
+        e->checked = now;
+        link_token(s, e, token);
+        *out = fc.ses;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc ? rc : fc.rc;
+}
+
 co_err co_sessions_get(co_sessions *s, const char *token, co_session *out)
 {
     if (!token || strlen(token) != 64)
         return CO_ENOTFOUND;
     int64_t now = co_time_now();
-    co_err rc = CO_ENOTFOUND;
+    int stale = 0;
+    int found = lookup(s, token, now, out, &stale);
     pthread_mutex_lock(&s->lock);
-    for (entry *e = s->by_token[bucket_of(token)]; e; e = e->next_tok)
-        if (!strcmp(e->token, token)) {
-            if (e->s.expires > now) {
-                *out = e->s;
-                rc = CO_OK;
-            }
-            pthread_mutex_unlock(&s->lock);
-            return rc;
-        }
+    int shared = s->recheck_s > 0;
     pthread_mutex_unlock(&s->lock);
-    char h[CO_TOKEN_HEX];
-    co_token_hash(token, h);
-    pthread_mutex_lock(&s->lock);
-    for (entry *e = s->buckets[bucket_of(h)]; e; e = e->next)
-        if (!strcmp(e->s.token_hash, h) && e->s.expires > now) {
-            *out = e->s;
-            if (!e->token[0])
-                link_token(s, e, token);
-            rc = CO_OK;
-            break;
-        }
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    if (!shared || (found && !stale))
+        return found ? CO_OK : CO_ENOTFOUND;
+    co_session cached = *out;
+    co_err rc = confirm(s, token, now, out);
+    if (rc == CO_OK || rc == CO_ENOTFOUND)
+        return rc;
+    if (!found)
+        return CO_ENOTFOUND;
+    *out = cached; /* store unreachable: what this node knew a moment ago */
+    return CO_OK;
 }
 
 static void unlink_token(co_sessions *s, entry *dead)
@@ -227,6 +304,21 @@ static void unlink_token(co_sessions *s, entry *dead)
             *pp = dead->next_tok;
             return;
         }
+}
+
+/* Drops the session from memory only (lock held). */
+static void forget_locked(co_sessions *s, const char *hash)
+{
+    for (entry **pp = &s->buckets[bucket_of(hash)]; *pp;) {
+        entry *e = *pp;
+        if (!strcmp(e->s.token_hash, hash)) {
+            *pp = e->next;
+            unlink_token(s, e);
+            co_free(e);
+        } else {
+            pp = &e->next;
+        }
+    }
 }
 
 /* Removes (memory and store) the session whose token hash is `hash`; with

@@ -42,6 +42,12 @@ int co_sessions_ttl(co_sessions *s);
  * and store), so the table does not grow with logins. */
 co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
     CO_MUST_CHECK;
+/* Several nodes share the store: a token this node does not know is looked
+ * up in the store, and one it knows is confirmed again when its last check
+ * is recheck_s seconds old (a logout or revocation on another node takes
+ * effect here within that time; if the store is unreachable the known
+ * session stays valid). */
+void co_sessions_set_shared(co_sessions *s, int recheck_s);
 /* Looks the token up; CO_ENOTFOUND if unknown or expired. */
 co_err co_sessions_get(co_sessions *s, const char *token, co_session *out) CO_MUST_CHECK;
 co_err co_sessions_revoke(co_sessions *s, const char *token) CO_MUST_CHECK;

@@ -76,6 +76,9 @@ static const char *const migrations[] = {
     "CREATE INDEX open311_updates_number ON open311_updates(number, id);"
     "CREATE INDEX events_ts ON events(ts);"
     "INSERT OR IGNORE INTO meta(key, value) VALUES('apikey_salt', lower(hex(randomblob(16))));",
+    /* 4: counters for case ids and numbers — used where several nodes share
+     * one store (PostgreSQL); here only to keep one schema on both */
+    "CREATE TABLE counters(name TEXT PRIMARY KEY, n INTEGER NOT NULL);",
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

@@ -508,6 +508,15 @@ static co_err pg_begin(void *vimpl)
         return CO_EDB;
     }
     cn->deferred++;
+    /* every writing transaction holds the log lock (CO_PG_WRITE_LOCK_KEY) until it ends: events get
+     * their sequence numbers in commit order, so a node reading the log
+     * after sequence N never misses an event that commits later below N */
+    if (!PQsendQueryParams(cn->db, "SELECT pg_advisory_xact_lock(7106407)",
+                           0, NULL, NULL, NULL, NULL, 0)) {
+        (void)pipeline_end(cn);
+        return CO_EDB;
+    }
+    cn->deferred++;
     return CO_OK;
 }
 
@@ -900,4 +909,8 @@ const co_store_backend co_store_pg = {
     .open311_updates_of = co_pg_open311_updates_of,
     .events_brief = co_pg_events_brief,
     .integrity = co_pg_integrity,
+    .changes_since = co_pg_changes_since,
+    .wait_events = co_pg_wait_events,
+    .reserve = co_pg_reserve,
+    .session_get = co_pg_session_get,
 };

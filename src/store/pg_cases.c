@@ -400,6 +400,48 @@ co_err co_pg_events_of(void *impl, int64_t case_id, int (*cb)(void *, const co_e
                      &p, event_row, &ec, NULL);
 }
 
+/* event_row's callback for changes_since: column 9 holds the case row. */
+typedef struct change_ctx {
+    const co_pg_row *row;
+    co_change_cb cb;
+    void *ctx;
+    co_err rc;
+} change_ctx;
+
+static int change_event(void *vctx, const co_event *e)
+{
+    change_ctx *cc = vctx;
+    co_case c;
+    json_t *j = json_loads(co_pg_str(cc->row, 9), 0, NULL);
+    cc->rc = j ? co_case_from_json(j, &c) : CO_EDB;
+    json_decref(j);
+    return cc->rc ? 1 : cc->cb(cc->ctx, &c, e);
+}
+
+static int change_row(void *vctx, const co_pg_row *r)
+{
+    change_ctx *cc = vctx;
+    cc->row = r;
+    event_ctx ec = {0, change_event, cc};
+    return event_row(&ec, r);
+}
+
+co_err co_pg_changes_since(void *impl, int64_t after, int64_t before, int limit, co_change_cb cb,
+                           void *ctx)
+{
+    co_pg_params p = {0};
+    co_pg_int(&p, after);
+    co_pg_int(&p, limit);
+    co_pg_int(&p, before);
+    change_ctx cc = {NULL, cb, ctx, CO_OK};
+    co_err rc = co_pg_run(impl,
+                          "SELECT e.seq,e.case_id,e.ts,e.actor,e.role,e.action,e.from_state,"
+                          "e.to_state,e.data,c.doc FROM events e JOIN cases c ON c.id=e.case_id"
+                          " WHERE e.seq>$1 AND e.seq<$3 ORDER BY e.seq LIMIT $2",
+                          &p, change_row, &cc, NULL);
+    return rc ? rc : cc.rc;
+}
+
 co_err co_pg_events_each(void *impl, int (*cb)(void *, const co_event *), void *ctx)
 {
     event_ctx ec = {1, cb, ctx};

@@ -87,6 +87,17 @@ static const char *const migrations[] = {
     /* 128 bits from two random UUIDs (gen_random_uuid is built in since 13) */
     "INSERT INTO meta(key, value) VALUES('apikey_salt',"
     " md5(gen_random_uuid()::text || gen_random_uuid()::text)) ON CONFLICT DO NOTHING;",
+    /* 4: several nodes — counters for case ids and numbers (reserved in blocks),
+     * and a notification with every commit that appends events */
+    "CREATE TABLE counters(name text COLLATE \"C\" PRIMARY KEY, n bigint NOT NULL);"
+    "CREATE FUNCTION cityops_events_notify() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN PERFORM pg_notify('cityops_events', ''); RETURN NULL; END$$;"
+    "CREATE TRIGGER events_notify AFTER INSERT ON events"
+    " FOR EACH STATEMENT EXECUTE FUNCTION cityops_events_notify();"
+    /* the session token salt, made here once so that nodes starting together
+     * on a new database cannot each pick their own */
+    "INSERT INTO meta(key, value) VALUES('token_salt', md5(gen_random_uuid()::text))"
+    " ON CONFLICT DO NOTHING;",
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

@@ -567,6 +567,29 @@ static co_err sq_sessions_each(void *vimpl, int64_t now, co_session_cb cb, void 
     return CO_OK;
 }
 
+static co_err sq_session_get(void *vimpl, const char *token_hash, int64_t now, co_session_cb cb,
+                             void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    co_err rc = co_sqlite_prepare(co_sqlite_conn(vimpl),
+                                  "SELECT token_hash,csrf,user_id,expires FROM sessions "
+                                  "WHERE token_hash=?1 AND expires>?2",
+                                  &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        co_session_rec rec = {co_sqlite_text(st, 0), co_sqlite_text(st, 1),
+                              sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
+        cb(ctx, &rec);
+    }
+    rc = s == SQLITE_ROW ? CO_OK : s == SQLITE_DONE ? CO_ENOTFOUND : CO_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- departments ---- */
 static co_err sq_dept_put(void *vimpl, const co_dept_rec *d)
 {
@@ -704,6 +727,8 @@ const co_store_backend co_store_sqlite = {
     .users_each = sq_users_each,
     .session_put = sq_session_put,
     .session_del = sq_session_del,
+    .session_get = sq_session_get,
+    .changes_since = co_sqlite_changes_since,
     .sessions_each = sq_sessions_each,
     .dept_put = sq_dept_put,
     .depts_each = sq_depts_each,

@@ -384,6 +384,44 @@ static co_err each_event(sqlite3_stmt *st, void (*data)(sqlite3_stmt *, co_event
     return s == SQLITE_DONE ? CO_OK : CO_EDB;
 }
 
+/* each_event's callback for changes_since: column 9 holds the case row. */
+typedef struct change_ctx {
+    sqlite3_stmt *st;
+    co_change_cb cb;
+    void *ctx;
+    co_err rc;
+} change_ctx;
+
+static int change_row(void *vctx, const co_event *e)
+{
+    change_ctx *cc = vctx;
+    co_case c;
+    if ((cc->rc = row_case(cc->st, 9, &c)))
+        return 1;
+    return cc->cb(cc->ctx, &c, e);
+}
+
+co_err co_sqlite_changes_since(void *impl, int64_t after, int64_t before, int limit,
+                               int (*cb)(void *, const co_case *, const co_event *), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    co_err rc = co_sqlite_prepare(co_sqlite_conn(impl),
+                                  "SELECT e.seq,e.case_id,e.ts,e.actor,e.role,e.action,"
+                                  "e.from_state,e.to_state,e.data,c.doc FROM events e"
+                                  " JOIN cases c ON c.id=e.case_id WHERE e.seq>?1 AND e.seq<?3"
+                                  " ORDER BY e.seq LIMIT ?2",
+                                  &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    sqlite3_bind_int64(st, 3, before);
+    change_ctx cc = {st, cb, ctx, CO_OK};
+    rc = each_event(st, full_data, change_row, &cc);
+    sqlite3_finalize(st);
+    return rc ? rc : cc.rc;
+}
+
 co_err co_sqlite_case_max_id(void *impl, int64_t *id, int64_t *seq)
 {
     sqlite3_stmt *st = NULL;

@@ -34,6 +34,8 @@ co_err co_sqlite_cases_query(void *impl, const struct co_case_query *q,
 co_err co_sqlite_events_of(void *impl, int64_t case_id, int (*cb)(void *, const co_event *),
                            void *ctx);
 co_err co_sqlite_case_max_id(void *impl, int64_t *id, int64_t *seq);
+co_err co_sqlite_changes_since(void *impl, int64_t after, int64_t before, int limit,
+                               int (*cb)(void *, const co_case *, const co_event *), void *ctx);
 co_err co_sqlite_events_each(void *impl, int (*cb)(void *, const co_event *), void *ctx);
 co_err co_sqlite_case_last_number(void *impl, const char *prefix, int64_t *seq);
 co_err co_sqlite_media_put(void *impl, const char *hash, const char *type, int64_t size);

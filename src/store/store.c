@@ -2,6 +2,7 @@
 #include "store/store.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "domain/workflow.h"
@@ -317,4 +318,46 @@ co_err co_store_backup(co_store *s, const char *dest, co_backup_progress_cb cb, 
     if (!s->be->backup)
         return CO_ENOTSUP;
     return s->be->backup(s->impl, dest, cb, ctx);
+}
+
+/* ---------------------------------------------------- several nodes */
+
+int co_store_shared(const co_store *s)
+{
+    return s->be->reserve != NULL;
+}
+
+co_err co_store_changes_since(co_store *s, int64_t after, int64_t before, int limit,
+                              co_change_cb cb, void *ctx)
+{
+    if (limit < 1 || limit > 10000 || after < 0 || before < 0)
+        return CO_EINVAL;
+    if (!before)
+        before = INT64_MAX;
+    return s->be->changes_since ? s->be->changes_since(s->impl, after, before, limit, cb, ctx)
+                                : CO_ENOTSUP;
+}
+
+co_err co_store_wait_events(co_store *s, int timeout_ms, int *notified)
+{
+    *notified = 0;
+    if (s->be->wait_events)
+        return s->be->wait_events(s->impl, timeout_ms, notified);
+    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    return CO_OK;
+}
+
+co_err co_store_reserve(co_store *s, const char *counter, int64_t floor, int64_t block,
+                        int64_t *last)
+{
+    if (!counter || !*counter || block < 1 || floor < 0)
+        return CO_EINVAL;
+    return s->be->reserve ? s->be->reserve(s->impl, counter, floor, block, last) : CO_ENOTSUP;
+}
+
+co_err co_store_session_get(co_store *s, const char *token_hash, int64_t now, co_session_cb cb,
+                            void *ctx)
+{
+    return s->be->session_get(s->impl, token_hash, now, cb, ctx);
 }

@@ -89,6 +89,9 @@ typedef int (*co_dept_cb)(void *ctx, const co_dept_rec *d);
 /* ---- cases and events ---- */
 typedef int (*co_case_cb)(void *ctx, const co_case *c);
 typedef int (*co_event_cb)(void *ctx, const co_event *e);
+/* A committed change: the event and its case's row as it is now (which may
+ * already reflect later events of the same case). */
+typedef int (*co_change_cb)(void *ctx, const co_case *c, const co_event *e);
 
 /* A list query over stored cases (all filters optional). */
 typedef struct co_case_query {
@@ -248,6 +251,14 @@ typedef struct co_store_backend {
                            int limit, int offset, co_event_brief_cb cb, void *ctx);
     /* the engine's own consistency check (see co_store_integrity) */
     co_err (*integrity)(void *impl, co_integrity_cb cb, void *ctx);
+    /* several nodes on one store (NULL where one process owns the store) */
+    co_err (*changes_since)(void *impl, int64_t after, int64_t before, int limit, co_change_cb cb,
+                            void *ctx);
+    co_err (*wait_events)(void *impl, int timeout_ms, int *notified);
+    co_err (*reserve)(void *impl, const char *counter, int64_t floor, int64_t block,
+                      int64_t *last);
+    co_err (*session_get)(void *impl, const char *token_hash, int64_t now, co_session_cb cb,
+                          void *ctx);
     /* an online, consistent copy into dest (see co_store_backup); NULL when
      * the engine has its own tools (PostgreSQL: pg_dump) */
     co_err (*backup)(void *impl, const char *dest, co_backup_progress_cb cb, void *ctx);
@@ -390,6 +401,34 @@ int co_store_seq_gapless(const co_store *s);
  * reports progress. CO_ENOTSUP for back-ends with their own tools. */
 co_err co_store_backup(co_store *s, const char *dest, co_backup_progress_cb cb, void *ctx)
     CO_MUST_CHECK;
+
+/* ---- several nodes on one store (PostgreSQL) ----
+ * 1 when other processes may write to the same store at the same time
+ * (PostgreSQL): ids and numbers then come from co_store_reserve, and each
+ * node follows the others' events (co_store_changes_since). Writers take a
+ * transaction-wide lock before their first statement, so sequence order is
+ * commit order: a reader that sees event N sees every event before it. */
+int co_store_shared(const co_store *s);
+/* The events with after < seq < before (before 0: no bound), in sequence
+ * order, at most limit (1..10000), each with its case's current row. */
+co_err co_store_changes_since(co_store *s, int64_t after, int64_t before, int limit,
+                              co_change_cb cb, void *ctx) CO_MUST_CHECK;
+/* Waits up to timeout_ms for a commit by any node to be announced on the
+ * calling thread's connection (LISTEN/NOTIFY); *notified says whether one
+ * was (a first call or a reconnection counts as one: events may have been
+ * missed). Back-ends without notifications just sleep. */
+co_err co_store_wait_events(co_store *s, int timeout_ms, int *notified) CO_MUST_CHECK;
+/* Reserves the next `block` values of a named counter, committed at once
+ * (outside any transaction): *last is the highest, the block is
+ * (*last - block, *last]. The counter never goes below floor (the highest
+ * value already used, for a counter's first use). CO_ENOTSUP where the
+ * store has a single writer. */
+co_err co_store_reserve(co_store *s, const char *counter, int64_t floor, int64_t block,
+                        int64_t *last) CO_MUST_CHECK;
+/* One session by its token hash, if it has not expired by now: cb is called
+ * once. CO_ENOTFOUND when there is none. */
+co_err co_store_session_get(co_store *s, const char *token_hash, int64_t now, co_session_cb cb,
+                            void *ctx) CO_MUST_CHECK;
 
 /* Explicit transactions on the calling thread's connection (bulk loads). */
 co_err co_store_begin(co_store *s) CO_MUST_CHECK;

@@ -28,6 +28,16 @@ struct co_writer {
     int64_t num_seq;
     int64_t prev_day;    /* the day before a switch, and how far its numbers went: */
     int64_t prev_seq;    /* at midnight both days are in flight, uncommitted */
+    /* several nodes on one store: ids and numbers come in blocks reserved
+     * from the store's counters (co_store_reserve) */
+    int shared;
+    int64_t id_end;      /* last id of the reserved block (next_id..id_end) */
+    int64_t id_block;
+    double id_t;         /* when the id block was reserved (monotonic s) */
+    struct num_block {   /* two days' number blocks (around midnight both are in use) */
+        int64_t day, seq, end, block;
+        double t, used;
+    } nb[2];
     co_writer_stats stats;
 };
 
@@ -46,9 +56,74 @@ static int64_t local_day(int64_t t)
     return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
 }
 
+#define BLOCK_MIN 16
+#define BLOCK_MAX 1024
+
+/* The next block's size: doubled while blocks last less than a second
+ * (busy intake, few round trips), back to the minimum when they last long
+ * (few values lost when a node stops with a block half used). */
+static int64_t next_block(int64_t block, double *t)
+{
+    double now = co_time_mono();
+    int64_t b = block && now - *t < 1.0 ? block * 2 : BLOCK_MIN;
+    *t = now;
+    return b > BLOCK_MAX ? BLOCK_MAX : b;
+}
+
+/* Shared store, idlock held: a case id from the node's block. */
+static co_err shared_id(co_writer *w, int64_t *id)
+{
+    if (w->next_id > w->id_end) {
+        int64_t block = next_block(w->id_block, &w->id_t), last = 0;
+        co_err rc = co_store_reserve(w->st, "case_id", w->next_id - 1, block, &last);
+        if (rc)
+            return rc;
+        w->id_block = block;
+        w->next_id = last - block + 1;
+        w->id_end = last;
+    }
+    *id = w->next_id++;
+    return CO_OK;
+}
+
+/* Shared store, idlock held: a number of the day from the node's block. */
+static co_err shared_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
+{
+    int64_t day = local_day(now);
+    char prefix[CO_NUMBER_MAX];
+    co_case_number_format(now, 0, prefix);
+    prefix[8] = '\0';
+    co_err rc;
+    struct num_block *b = w->nb[0].day == day ? &w->nb[0] : w->nb[1].day == day ? &w->nb[1] : NULL;
+    if (!b) { /* a new day takes the slot used least recently */
+        b = w->nb[0].used <= w->nb[1].used ? &w->nb[0] : &w->nb[1];
+        int64_t last = 0; /* what the day has already (a store migrated to this one) */
+        if ((rc = co_store_case_last_number(w->st, prefix, &last)))
+            return rc;
+        *b = (struct num_block){.day = day, .seq = last, .end = last};
+    }
+    b->used = co_time_mono();
+    if (b->seq >= b->end) {
+        char counter[32];
+        snprintf(counter, sizeof counter, "number:%s", prefix);
+        int64_t block = next_block(b->block, &b->t), last = 0;
+        if ((rc = co_store_reserve(w->st, counter, b->seq, block, &last)))
+            return rc;
+        b->block = block;
+        b->seq = last - block;
+        b->end = last;
+    }
+    if (b->seq >= CO_CASE_SEQ_MAX)
+        return CO_ETOOBIG;
+    co_case_number_format(now, ++b->seq, out);
+    return CO_OK;
+}
+
 /* Called with idlock held. */
 static co_err next_number(co_writer *w, int64_t now, char out[CO_NUMBER_MAX])
 {
+    if (w->shared)
+        return shared_number(w, now, out);
     int64_t day = local_day(now);
     if (day != w->num_day) {
         char prefix[CO_NUMBER_MAX];
@@ -207,6 +282,9 @@ co_err co_writer_start(co_store *st, const co_writer_hooks *hooks, co_writer **o
         return rc;
     }
     w->next_id = max_id + 1;
+    w->shared = co_store_shared(st);
+    w->nb[0].day = w->nb[1].day = -1;
+    w->id_end = w->shared ? max_id : INT64_MAX;
     pthread_mutex_init(&w->lock, NULL);
     pthread_mutex_init(&w->idlock, NULL);
     pthread_cond_init(&w->wake, NULL);
@@ -249,7 +327,9 @@ co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_w
     co_case c = *draft;
     pthread_mutex_lock(&w->idlock);
     co_err rc = next_number(w, now, c.number);
-    if (!rc)
+    if (!rc && w->shared)
+        rc = shared_id(w, &c.id);
+    else if (!rc)
         c.id = w->next_id++;
     pthread_mutex_unlock(&w->idlock);
     if (rc)

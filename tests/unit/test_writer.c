@@ -437,14 +437,23 @@ static void test_burst_is_batched_and_stop_drains(void **state)
     }
     free(cmds);
     check_log_is_truth(f->st, NB);
-    /* a new writer continues the ids and the day's numbers */
+    /* a new writer continues the ids and the day's numbers — right after
+     * them with a store of its own; on a shared store after the blocks the
+     * stopped writer had reserved (the rest of its last block is skipped) */
     fx_start_writer(f);
     co_case c;
     assert_int_equal(do_register(f->w, 1, now + 60, &c), CO_OK);
-    assert_int_equal(c.id, NB + 1);
     char want[CO_NUMBER_MAX];
-    co_case_number_format(now, NB + 1, want);
-    assert_string_equal(c.number, want);
+    if (co_store_shared(f->st)) {
+        assert_true(c.id > NB);
+        co_case_number_format(now, NB, want);
+        assert_memory_equal(c.number, want, 8);   /* the same day */
+        assert_true(strcmp(c.number, want) > 0); /* after every earlier number */
+    } else {
+        assert_int_equal(c.id, NB + 1);
+        co_case_number_format(now, NB + 1, want);
+        assert_string_equal(c.number, want);
+    }
     co_writer_stats stats;
     co_writer_get_stats(f->w, &stats);
     assert_int_equal(stats.commands, 1);
@@ -600,6 +609,176 @@ static void test_numbers_when_days_interleave(void **state)
     check_log_is_truth(f->st, 5);
 }
 
+/* ------------------------------------- several nodes on one store */
+
+/* What a node's hook saw: every change once, in sequence order. */
+typedef struct node_seen {
+    pthread_mutex_t lock;
+    int64_t last_seq;
+    size_t calls, out_of_order;
+} node_seen;
+
+static void node_committed(void *arg, const co_case *c, const co_event *ev)
+{
+    node_seen *n = arg;
+    pthread_mutex_lock(&n->lock);
+    n->calls++;
+    if (ev->seq <= n->last_seq || c->id != ev->case_id)
+        n->out_of_order++;
+    n->last_seq = ev->seq;
+    pthread_mutex_unlock(&n->lock);
+}
+
+typedef struct node_arg {
+    co_writer *w[2];
+    int thread;
+    int64_t ids[PER_THREAD];
+    char numbers[PER_THREAD][CO_NUMBER_MAX];
+    int failures;
+} node_arg;
+
+static void *node_worker(void *vp)
+{
+    node_arg *a = vp;
+    int64_t t0 = T("2026-10-09T09:00:00+08:00");
+    for (int i = 0; i < PER_THREAD; i++) {
+        co_case c;
+        int k = a->thread * PER_THREAD + i;
+        if (do_register(a->w[k % 2], k, t0 + k, &c)) { /* alternate between the nodes */
+            a->failures++;
+            continue;
+        }
+        a->ids[i] = c.id;
+        snprintf(a->numbers[i], sizeof a->numbers[i], "%s", c.number);
+    }
+    return NULL;
+}
+
+typedef struct change_log {
+    int64_t last_seq;
+    size_t n, bad;
+} change_log;
+
+static int check_change(void *ctx, const co_case *c, const co_event *ev)
+{
+    change_log *l = ctx;
+    if (ev->seq <= l->last_seq || c->id != ev->case_id || !ev->data)
+        l->bad++;
+    l->last_seq = ev->seq;
+    l->n++;
+    return 0;
+}
+
+/* Two writers on two connections to the same PostgreSQL store (two nodes):
+ * every register commits, ids and numbers never collide, each node's hook
+ * sees its own changes in order, and the log read back after any sequence
+ * gives every change once, in order, with its case. */
+static void test_two_nodes_share_a_store(void **state)
+{
+    fx *f = *state;
+    if (!co_store_shared(f->st)) {
+        change_log l = {0};
+        assert_int_equal(co_store_changes_since(f->st, 0, 0, 100, check_change, &l), CO_OK);
+        assert_int_equal(l.n, 0);
+        int64_t last = 0;
+        assert_int_equal(co_store_reserve(f->st, "x", 0, 1, &last), CO_ENOTSUP);
+        print_message("one writer per store (SQLite): nothing shared to test\n");
+        return;
+    }
+    co_store *st2 = NULL;
+    assert_int_equal(fx_store_open(f->dir, &st2), CO_OK);
+    node_seen seen[2] = {{PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}, {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}};
+    co_writer_stop(f->w); /* the fixture's writer: replaced by two "nodes" */
+    f->w = NULL;
+    co_writer *w[2];
+    co_writer_hooks h0 = {&ENV, node_committed, &seen[0]}, h1 = {&ENV, node_committed, &seen[1]};
+    assert_int_equal(co_writer_start(f->st, &h0, &w[0]), CO_OK);
+    assert_int_equal(co_writer_start(st2, &h1, &w[1]), CO_OK);
+    pthread_t th[NTHREADS];
+    node_arg *args = calloc(NTHREADS, sizeof *args);
+    for (int i = 0; i < NTHREADS; i++) {
+        args[i] = (node_arg){.w = {w[0], w[1]}, .thread = i};
+        assert_int_equal(pthread_create(&th[i], NULL, node_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(th[i], NULL);
+    const int N = NTHREADS * PER_THREAD;
+    for (int i = 0; i < NTHREADS; i++) {
+        assert_int_equal(args[i].failures, 0);
+        for (int k = 0; k < PER_THREAD; k++)
+            for (int j = 0; j < NTHREADS; j++)
+                for (int m = 0; m < PER_THREAD; m++) {
+                    if (j == i && m == k)
+                        continue;
+                    assert_true(args[i].ids[k] != args[j].ids[m]);
+                    if (!strcmp(args[i].numbers[k], args[j].numbers[m]))
+                        fail_msg("number %s given twice", args[i].numbers[k]);
+                }
+    }
+    co_writer_stop(w[0]);
+    co_writer_stop(w[1]);
+    assert_int_equal(seen[0].calls + seen[1].calls, (size_t)N);
+    assert_int_equal(seen[0].out_of_order + seen[1].out_of_order, 0);
+    change_log all = {0};
+    assert_int_equal(co_store_changes_since(st2, 0, 0, 10000, check_change, &all), CO_OK);
+    assert_int_equal(all.n, (size_t)N);
+    assert_int_equal(all.bad, 0);
+    /* bounded reads: (after, before) */
+    int64_t mid = all.last_seq / 2;
+    change_log lo = {0}, hi = {.last_seq = mid};
+    assert_int_equal(co_store_changes_since(f->st, 0, mid + 1, 10000, check_change, &lo), CO_OK);
+    assert_int_equal(co_store_changes_since(f->st, mid, 0, 7, check_change, &hi), CO_OK);
+    assert_true(lo.n >= 1 && lo.last_seq <= mid);
+    assert_int_equal(hi.n, 7);
+    assert_int_equal(lo.bad + hi.bad, 0);
+    check_log_is_truth(f->st, (size_t)N);
+    free(args);
+    co_store_close(st2);
+    fx_start_writer(f);
+}
+
+/* Counters hand out disjoint blocks and respect their floor. */
+static void test_counters_reserve_blocks(void **state)
+{
+    fx *f = *state;
+    int64_t a = 0, b = 0, c = 0;
+    if (!co_store_shared(f->st)) {
+        assert_int_equal(co_store_reserve(f->st, "case_id", 0, 16, &a), CO_ENOTSUP);
+        return;
+    }
+    assert_int_equal(co_store_reserve(f->st, "t", 100, 16, &a), CO_OK);
+    assert_int_equal(a, 116);                        /* (100, 116] */
+    assert_int_equal(co_store_reserve(f->st, "t", 0, 4, &b), CO_OK);
+    assert_int_equal(b, 120);                        /* (116, 120] */
+    assert_int_equal(co_store_reserve(f->st, "t", 500, 1, &c), CO_OK);
+    assert_int_equal(c, 501);                        /* the floor wins */
+    assert_int_equal(co_store_reserve(f->st, "t", 0, 0, &c), CO_EINVAL);
+    assert_int_equal(co_store_reserve(f->st, "", 0, 1, &c), CO_EINVAL);
+}
+
+static int got_session(void *ctx, const co_session_rec *s)
+{
+    snprintf(ctx, 16, "%s", s->csrf);
+    return 1;
+}
+
+/* One session by its token hash; expired or unknown ones are not found. */
+static void test_session_by_hash(void **state)
+{
+    fx *f = *state;
+    co_user_rec u = {.username = "u1", .display_name = "U", .password_hash = "x", .role = "operator",
+                     .dept = "", .scope = ""};
+    int64_t uid = 0;
+    assert_int_equal(co_store_user_put(f->st, &u, &uid), CO_OK);
+    co_session_rec s = {"hash-1", "csrf-1", uid, 1000};
+    assert_int_equal(co_store_session_put(f->st, &s), CO_OK);
+    char csrf[16] = "";
+    assert_int_equal(co_store_session_get(f->st, "hash-1", 999, got_session, csrf), CO_OK);
+    assert_string_equal(csrf, "csrf-1");
+    assert_int_equal(co_store_session_get(f->st, "hash-1", 1000, got_session, csrf), CO_ENOTFOUND);
+    assert_int_equal(co_store_session_get(f->st, "hash-2", 0, got_session, csrf), CO_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +787,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_burst_is_batched_and_stop_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_actions_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_when_days_interleave, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_nodes_share_a_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_reserve_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_by_hash, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

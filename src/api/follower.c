@@ -1,0 +1,151 @@
+/* follower.c — other nodes' changes into this node's read views (see
+ * follower.h). One mutex orders the two appliers (the writer's hook and the
+ * follower thread); `seq` is the last applied sequence. */
+#include "api/follower.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api/app.h"
+#include "lib/alloc.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#define CATCH_UP_PAGE 500
+
+struct co_follower {
+    co_app *app;
+    pthread_mutex_t lock; /* held while applying */
+    int64_t seq;          /* last applied (under lock) */
+    _Atomic int64_t seq_seen; /* the same, readable without the lock */
+    pthread_t thread;
+    int running;
+    _Atomic int stop;
+    double last_error_log; /* monotonic s: errors are logged at most every 10 s */
+};
+
+static void applied(co_follower *f, int64_t seq)
+{
+    f->seq = seq;
+    atomic_store(&f->seq_seen, seq);
+}
+
+static int apply_one(void *ctx, const co_case *c, const co_event *ev)
+{
+    co_follower *f = ctx;
+    if (ev->seq <= f->seq)
+        return 0;
+    co_app_apply_change(f->app, c, ev);
+    applied(f, ev->seq);
+    return 0;
+}
+
+/* Applies what was committed after the last applied sequence and before
+ * `before` (0: everything). Lock held. */
+static co_err catch_up_locked(co_follower *f, int64_t before)
+{
+    for (;;) {
+        int64_t from = f->seq;
+        co_err rc = co_store_changes_since(f->app->store, from, before, CATCH_UP_PAGE, apply_one, f);
+        if (rc)
+            return rc;
+        /* a short page: nothing more (sequence gaps can make a full page
+         * look short: then one more read, no harm) */
+        if (f->seq - from < CATCH_UP_PAGE)
+            return CO_OK;
+    }
+}
+
+co_err co_follower_catch_up(co_follower *f)
+{
+    pthread_mutex_lock(&f->lock);
+    co_err rc = catch_up_locked(f, 0);
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+static void log_error(co_follower *f, const char *what, co_err rc)
+{
+    double now = co_time_mono();
+    if (now - f->last_error_log < 10.0)
+        return;
+    f->last_error_log = now;
+    co_log_warn("msg=\"follower: %s failed, retrying\" err=\"%s\" seq=%lld", what,
+                co_err_str(rc), (long long)co_follower_seq(f));
+}
+
+void co_follower_committed(co_follower *f, const co_case *c, const co_event *ev)
+{
+    pthread_mutex_lock(&f->lock);
+    co_err rc = CO_OK;
+    /* another node committed in between, or a rolled-back batch left a gap:
+     * everything below this change is committed and visible already (commit
+     * order is sequence order), so read it first, then apply this one as is */
+    if (ev->seq > f->seq + 1 && (rc = catch_up_locked(f, ev->seq)))
+        log_error(f, "catch-up after commit", rc); /* the thread will read it all later */
+    if (!rc && ev->seq > f->seq) {
+        co_app_apply_change(f->app, c, ev);
+        applied(f, ev->seq);
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+int64_t co_follower_seq(co_follower *f)
+{
+    return atomic_load(&f->seq_seen);
+}
+
+static void *follow_main(void *arg)
+{
+    co_follower *f = arg;
+    pthread_setname_np(pthread_self(), "co-follow");
+    while (!atomic_load(&f->stop)) {
+        int notified = 0;
+        co_err rc = co_store_wait_events(f->app->store, CO_FOLLOW_POLL_MS, &notified);
+        if (rc) {
+            log_error(f, "waiting for notifications", rc);
+            struct timespec ts = {0, CO_FOLLOW_POLL_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (atomic_load(&f->stop))
+            break;
+        if ((rc = co_follower_catch_up(f)))
+            log_error(f, "catch-up", rc);
+    }
+    return NULL;
+}
+
+co_err co_follower_new(co_app *app, int64_t after, co_follower **out)
+{
+    co_follower *f = co_xcalloc(1, sizeof *f);
+    f->app = app;
+    f->last_error_log = -100.0;
+    pthread_mutex_init(&f->lock, NULL);
+    applied(f, after);
+    co_err rc = co_follower_catch_up(f);
+    if (rc) {
+        co_follower_free(f);
+        return rc;
+    }
+    *out = f;
+    return CO_OK;
+}
+
+co_err co_follower_run(co_follower *f)
+{
+    if (pthread_create(&f->thread, NULL, follow_main, f) != 0)
+        return CO_EIO;
+    f->running = 1;
+    return CO_OK;
+}
+
+void co_follower_free(co_follower *f)
+{
+    if (!f)
+        return;
+    atomic_store(&f->stop, 1);
+    if (f->running)
+        pthread_join(f->thread, NULL);
+    pthread_mutex_destroy(&f->lock);
+    co_free(f);
+}
