@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/apikeys.h"
+#include "api/duplicates.h"
 #include "api/follower.h"
 #include "api/routes.h"
 #include "classify/service.h"
@@ -55,7 +56,49 @@ static int apply_calday(void *ctx, int64_t day, int kind, const char *name)
     co_app *app = ctx;
     if (co_depts_set_day(app->depts, day, (co_calendar_day_kind)kind, name))
         co_log_warn("msg=\"bad calendar override\" day=%lld", (long long)day);
+    app->caldays = co_xrealloc(app->caldays, (app->ncaldays + 1) * sizeof *app->caldays);
+    app->caldays[app->ncaldays++] = day;
     return 0;
+}
+
+/* The calendar overrides as stored now; an override gone from the store
+ * (removed on another node) is removed here too. */
+static co_err refresh_caldays(co_app *app)
+{
+    int64_t *before = app->caldays;
+    size_t n = app->ncaldays;
+    app->caldays = NULL;
+    app->ncaldays = 0;
+    co_err rc = co_store_caldays_each(app->store, apply_calday, app);
+    for (size_t i = 0; !rc && i < n; i++) {
+        int still = 0;
+        for (size_t j = 0; j < app->ncaldays && !still; j++)
+            still = app->caldays[j] == before[i];
+        if (!still && co_depts_set_day(app->depts, before[i], CO_CALENDAR_DAY_NONE, NULL))
+            co_log_warn("msg=\"cannot remove calendar override\" day=%lld", (long long)before[i]);
+    }
+    co_free(before);
+    return rc;
+}
+
+void co_app_config_changed(co_app *app)
+{
+    char gen[33];
+    /* this node reloads too (cheap), so its list of calendar overrides stays
+     * the store's */
+    if (app->follower && !co_random_hex(gen, 16) &&
+        co_store_meta_set(app->store, CO_FOLLOW_CONFIG_KEY, gen))
+        co_log_warn("msg=\"cannot announce a configuration change to other nodes\"");
+}
+
+co_err co_app_refresh_config(co_app *app)
+{
+    co_err rc;
+    if ((rc = co_app_refresh_taxonomy(app)) || (rc = co_app_reload_rules(app)) ||
+        (rc = refresh_caldays(app)))
+        return rc;
+    co_dup_load_config(app);
+    return CO_OK;
 }
 
 /* Called by the writer after each commit, in order (writer thread). */
@@ -151,6 +194,7 @@ void co_app_close(co_app *app)
     co_writer_stop(app->writer);
     co_follower_free(app->follower);
     co_app_views_close(app);
+    co_free(app->caldays);
     co_routing_free(app->routing);
     for (int i = 0; i < CO_APP_MAX_TAX_VERSIONS; i++)
         co_taxonomy_free(app->tax[i]);

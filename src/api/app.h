@@ -61,6 +61,8 @@ typedef struct co_app {
     char media_dir[600];
     int64_t started;
     _Atomic int64_t applied_seq; /* highest event sequence the views applied (views.c) */
+    int64_t *caldays;    /* the calendar overrides last applied (refresh_config) */
+    size_t ncaldays;
 } co_app;
 
 co_err co_app_open(const char *data_dir, co_app **out) CO_MUST_CHECK;
@@ -97,6 +99,13 @@ co_taxonomy *co_app_taxonomy(co_app *app);
 /* Installs a new taxonomy version (validated, stored, made current). */
 co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, char *err, size_t errlen)
     CO_MUST_CHECK;
+/* Several nodes: loads the taxonomy versions stored since (env.c). */
+co_err co_app_refresh_taxonomy(co_app *app) CO_MUST_CHECK;
+/* Several nodes: an administrator changed the configuration (taxonomy,
+ * rules, calendar, settings) here; the other nodes reload it (app.c). */
+void co_app_config_changed(co_app *app);
+/* Rereads what co_app_config_changed announces (the follower calls it). */
+co_err co_app_refresh_config(co_app *app) CO_MUST_CHECK;
 /* Reloads routing rules from the store. */
 co_err co_app_reload_rules(co_app *app) CO_MUST_CHECK;
 /* Fills the workflow environment (env.c). */

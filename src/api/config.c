@@ -66,6 +66,7 @@ void co_api_taxonomy_put(co_req *r)
     char detail[64];
     snprintf(detail, sizeof detail, "version=%lld", (long long)app->tax_current);
     audit(r, "taxonomy_put", detail);
+    co_app_config_changed(app);
     co_reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)app->tax_current));
 }
 
@@ -144,6 +145,7 @@ void co_api_rule_create(co_req *r)
     snprintf(detail, sizeof detail, "id=%lld category=%s area=%s dept=%s", (long long)id,
              rec.category, rec.area, dept);
     audit(r, "rule_create", detail);
+    co_app_config_changed(app);
     co_reply_json(r, 201, json_pack("{s:I}", "id", (json_int_t)id));
 }
 
@@ -165,6 +167,7 @@ void co_api_rule_delete(co_req *r)
     char detail[32];
     snprintf(detail, sizeof detail, "id=%lld", (long long)id);
     audit(r, "rule_delete", detail);
+    co_app_config_changed(app);
     co_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -247,6 +250,7 @@ void co_api_calendar_put(co_req *r)
     char detail[96];
     snprintf(detail, sizeof detail, "date=%s kind=%s", date, kind);
     audit(r, "calendar_put", detail);
+    co_app_config_changed(app);
     co_reply_json(r, 200, json_pack("{s:s,s:s}", "date", date, "kind", kind));
 }
 

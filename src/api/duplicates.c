@@ -42,7 +42,7 @@ static double city_latitude(const co_app *app)
     return a ? a->cy : 0;
 }
 
-static void load_config(co_app *app)
+void co_dup_load_config(co_app *app)
 {
     char v[32];
     double t = 0;
@@ -75,7 +75,7 @@ co_err co_dup_open(co_app *app)
             return rc;
         q.before_id = ctx.last_id;
     } while (ctx.rows == (size_t)q.limit);
-    load_config(app);
+    co_dup_load_config(app);
     co_dedup_info info;
     co_dedup_get_info(app->dedup, &info);
     co_log_info("msg=\"duplicate index loaded\" open=%zu merged=%zu bytes=%zu s=%.2f", info.open,
@@ -270,6 +270,7 @@ void co_api_dedup_config_put(co_req *r)
         return;
     }
     app->dedup_auto = t;
+    co_app_config_changed(app);
     snprintf(detail, sizeof detail, "auto_merge=%s", val);
     if (co_store_audit(app->store, r->session->username, "dedup_config", detail))
         co_log_warn("msg=\"audit write failed\" action=dedup_config");

@@ -30,6 +30,8 @@ void co_api_dedup_config_put(co_req *r);
  * configuration; views.c at start-up. */
 co_err co_dup_open(co_app *app) CO_MUST_CHECK;
 void co_dup_close(co_app *app);
+/* (Re)reads the automatic merge threshold from the store. */
+void co_dup_load_config(co_app *app);
 /* The writer's hook, after every committed change (views.c). */
 void co_dup_committed(co_app *app, const co_case *c, const co_event *ev);
 

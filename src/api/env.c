@@ -141,9 +141,33 @@ static co_err load_version(co_app *app, const char *doc_text, int64_t version)
         co_log_error("msg=\"stored taxonomy invalid\" version=%lld", (long long)version);
         return rc;
     }
+    pthread_rwlock_wrlock(&app->cfg_lock);
+    co_taxonomy *old = app->tax[version];
     app->tax[version] = t;
     if (version > app->tax_current)
         app->tax_current = version;
+    pthread_rwlock_unlock(&app->cfg_lock);
+    co_taxonomy_free(old);
+    return CO_OK;
+}
+
+co_err co_app_refresh_taxonomy(co_app *app)
+{
+    char *doc = NULL;
+    int64_t latest = 0;
+    co_err rc = co_store_taxonomy_get(app->store, 0, &doc, &latest);
+    if (rc)
+        return rc == CO_ENOTFOUND ? CO_OK : rc;
+    co_free(doc);
+    for (int64_t v = app->tax_current + 1; v <= latest && v < CO_APP_MAX_TAX_VERSIONS; v++) {
+        int64_t got = 0;
+        if ((rc = co_store_taxonomy_get(app->store, v, &doc, &got)) == CO_OK) {
+            rc = load_version(app, doc, v);
+            co_free(doc);
+        }
+        if (rc && rc != CO_ENOTFOUND)
+            return rc;
+    }
     return CO_OK;
 }
 

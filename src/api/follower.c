@@ -5,6 +5,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "api/app.h"
 #include "lib/alloc.h"
@@ -22,6 +24,8 @@ struct co_follower {
     int running;
     _Atomic int stop;
     double last_error_log; /* monotonic s: errors are logged at most every 10 s */
+    pthread_mutex_t gen_lock;
+    char gen[CO_FOLLOW_GEN_MAX]; /* the configuration generation this node has */
 };
 
 static void applied(co_follower *f, int64_t seq)
@@ -95,6 +99,37 @@ int64_t co_follower_seq(co_follower *f)
     return atomic_load(&f->seq_seen);
 }
 
+static void config_seen(co_follower *f, const char *gen)
+{
+    pthread_mutex_lock(&f->gen_lock);
+    snprintf(f->gen, sizeof f->gen, "%s", gen);
+    pthread_mutex_unlock(&f->gen_lock);
+}
+
+/* Reloads the configuration when another node changed it. */
+static void follow_config(co_follower *f)
+{
+    char gen[CO_FOLLOW_GEN_MAX] = "";
+    co_err rc = co_store_meta_get(f->app->store, CO_FOLLOW_CONFIG_KEY, gen, sizeof gen);
+    if (rc == CO_ENOTFOUND)
+        return;
+    if (rc) {
+        log_error(f, "reading the configuration generation", rc);
+        return;
+    }
+    pthread_mutex_lock(&f->gen_lock);
+    int same = !strcmp(gen, f->gen);
+    pthread_mutex_unlock(&f->gen_lock);
+    if (same)
+        return;
+    if ((rc = co_app_refresh_config(f->app))) {
+        log_error(f, "reloading the configuration", rc);
+        return;
+    }
+    co_log_info("msg=\"configuration reloaded\" generation=%s", gen);
+    config_seen(f, gen);
+}
+
 static void *follow_main(void *arg)
 {
     co_follower *f = arg;
@@ -111,6 +146,7 @@ static void *follow_main(void *arg)
             break;
         if ((rc = co_follower_catch_up(f)))
             log_error(f, "catch-up", rc);
+        follow_config(f);
     }
     return NULL;
 }
@@ -121,6 +157,10 @@ co_err co_follower_new(co_app *app, int64_t after, co_follower **out)
     f->app = app;
     f->last_error_log = -100.0;
     pthread_mutex_init(&f->lock, NULL);
+    pthread_mutex_init(&f->gen_lock, NULL);
+    /* the configuration was loaded from the store just before */
+    if (co_store_meta_get(app->store, CO_FOLLOW_CONFIG_KEY, f->gen, sizeof f->gen))
+        f->gen[0] = '\0';
     applied(f, after);
     co_err rc = co_follower_catch_up(f);
     if (rc) {
@@ -147,5 +187,6 @@ void co_follower_free(co_follower *f)
     if (f->running)
         pthread_join(f->thread, NULL);
     pthread_mutex_destroy(&f->lock);
+    pthread_mutex_destroy(&f->gen_lock);
     co_free(f);
 }

@@ -41,4 +41,11 @@ co_err co_follower_catch_up(co_follower *f) CO_MUST_CHECK;
 /* The last sequence applied (every change up to it is in the views). */
 int64_t co_follower_seq(co_follower *f);
 
+/* Configuration: an administrator's change on any node writes a new random
+ * generation under this meta key (co_app_config_changed); the follower
+ * thread compares it every round and reloads the configuration when it
+ * differs from what it saw (co_app_refresh_config). */
+#define CO_FOLLOW_CONFIG_KEY "config_gen"
+#define CO_FOLLOW_GEN_MAX 40
+
 #endif

@@ -81,6 +81,16 @@ function storeArgs(dir) {
   return fs.existsSync(f) ? ['--store', fs.readFileSync(f, 'utf8').trim()] : [];
 }
 
+// The store options for a CLI command (`user`, `apikey`, `import`, `export`)
+// that must act on the same store as a server: srv (from startServer) or a
+// data directory. ['--store', URL] when the directory names its PostgreSQL
+// database (CITYOPS_TEST_PG), else ['--data', DIR].
+export function cliStoreArgs(srv) {
+  const dir = typeof srv === 'string' ? srv : srv.dir;
+  const pg = storeArgs(dir);
+  return pg.length ? pg : ['--data', dir];
+}
+
 // city-<which binary>-<its mtime and size>: a rebuilt binary gets a new
 // city; bin/cityops and build-san/cityops keep one each.
 function binTag() {

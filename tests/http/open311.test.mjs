@@ -14,6 +14,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { cliStoreArgs } from './lib.mjs';
+
 const BIN = path.resolve(process.env.CITYOPS_BIN || 'bin/cityops');
 const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cityops-open311-'));
 let server;
@@ -640,14 +642,14 @@ describe('H. errors, API keys and rate limits', () => {
   });
 
   test('the CLI adds and lists keys', () => {
-    const add = spawnSync(BIN, ['apikey', 'add', 'cli-client', '--data', DIR], { encoding: 'utf8' });
+    const add = spawnSync(BIN, ['apikey', 'add', 'cli-client', ...cliStoreArgs(DIR)], { encoding: 'utf8' });
     assert.equal(add.status, 0, add.stderr);
     assert.match(add.stdout.trim(), /^o311_[0-9a-f]{40}$/);
-    const list = spawnSync(BIN, ['apikey', 'list', '--data', DIR], { encoding: 'utf8' });
+    const list = spawnSync(BIN, ['apikey', 'list', ...cliStoreArgs(DIR)], { encoding: 'utf8' });
     assert.equal(list.status, 0);
     assert.match(list.stdout, /cli-client/);
     assert.ok(!list.stdout.includes(add.stdout.trim()), 'keys are never listed');
-    const dup = spawnSync(BIN, ['apikey', 'add', 'cli-client', '--data', DIR], { encoding: 'utf8' });
+    const dup = spawnSync(BIN, ['apikey', 'add', 'cli-client', ...cliStoreArgs(DIR)], { encoding: 'utf8' });
     assert.equal(dup.status, 1);
   });
 });
