@@ -912,5 +912,6 @@ const co_store_backend co_store_pg = {
     .changes_since = co_pg_changes_since,
     .wait_events = co_pg_wait_events,
     .reserve = co_pg_reserve,
+    .seq_reserve = co_pg_seq_reserve,
     .session_get = co_pg_session_get,
 };

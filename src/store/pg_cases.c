@@ -36,6 +36,15 @@ co_err co_pg_event_append(void *impl, co_event *ev)
     co_pg_int(&p, (int)ev->from);
     co_pg_int(&p, (int)ev->to);
     co_pg_text(&p, data ? data : ev->data_text);
+    if (ev->seq > 0) { /* numbered by co_pg_seq_reserve: no need to wait for an answer */
+        co_pg_int(&p, ev->seq);
+        co_err rc = co_pg_defer(impl,
+                                "INSERT INTO events(case_id,ts,actor,role,action,from_state,"
+                                "to_state,data,seq) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                                &p);
+        free(data);
+        return rc;
+    }
     int64_t seq = 0, n = 0;
     co_err rc = co_pg_run(impl,
                           "INSERT INTO events(case_id,ts,actor,role,action,from_state,to_state,"
@@ -47,6 +56,31 @@ co_err co_pg_event_append(void *impl, co_event *ev)
     if (!rc)
         ev->seq = seq;
     return rc;
+}
+
+typedef struct seq_ctx {
+    int64_t *out;
+    int n, got;
+} seq_ctx;
+
+static int seq_row(void *vctx, const co_pg_row *r)
+{
+    seq_ctx *sc = vctx;
+    if (sc->got < sc->n)
+        sc->out[sc->got++] = co_pg_i64(r, 0);
+    return 0;
+}
+
+co_err co_pg_seq_reserve(void *impl, int n, int64_t *out)
+{
+    co_pg_params p = {0};
+    co_pg_int(&p, n);
+    seq_ctx sc = {out, n, 0};
+    co_err rc = co_pg_run(impl,
+                          "SELECT nextval(pg_get_serial_sequence('events','seq'))"
+                          " FROM generate_series(1,$1::integer)",
+                          &p, seq_row, &sc, NULL);
+    return rc ? rc : sc.got == n ? CO_OK : CO_EDB;
 }
 
 co_err co_pg_case_put(void *impl, const co_case *c, const char *doc)

@@ -98,6 +98,7 @@ co_err co_pg_integrity(void *impl, co_integrity_cb cb, void *ctx);
 #include "domain/case.h"
 struct co_case_query;
 co_err co_pg_event_append(void *impl, co_event *ev);
+co_err co_pg_seq_reserve(void *impl, int n, int64_t *out);
 co_err co_pg_case_put(void *impl, const co_case *c, const char *doc);
 co_err co_pg_case_get(void *impl, int64_t id, const char *number, co_case *out);
 co_err co_pg_cases_each(void *impl, int (*cb)(void *, const co_case *), void *ctx);

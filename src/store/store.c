@@ -361,3 +361,10 @@ co_err co_store_session_get(co_store *s, const char *token_hash, int64_t now, co
 {
     return s->be->session_get(s->impl, token_hash, now, cb, ctx);
 }
+
+co_err co_store_seq_reserve(co_store *s, int n, int64_t *out)
+{
+    if (n < 1)
+        return CO_EINVAL;
+    return s->be->seq_reserve ? s->be->seq_reserve(s->impl, n, out) : CO_ENOTSUP;
+}

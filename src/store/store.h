@@ -259,6 +259,7 @@ typedef struct co_store_backend {
                       int64_t *last);
     co_err (*session_get)(void *impl, const char *token_hash, int64_t now, co_session_cb cb,
                           void *ctx);
+    co_err (*seq_reserve)(void *impl, int n, int64_t *out);
     /* an online, consistent copy into dest (see co_store_backup); NULL when
      * the engine has its own tools (PostgreSQL: pg_dump) */
     co_err (*backup)(void *impl, const char *dest, co_backup_progress_cb cb, void *ctx);
@@ -313,8 +314,9 @@ co_err co_store_audit(co_store *s, const char *actor, const char *action, const 
 co_err co_store_audit_each(co_store *s, int64_t before_id, int limit, co_audit_cb cb, void *ctx)
     CO_MUST_CHECK;
 
-/* Appends an event (assigning ev->seq) and writes the case row it produced.
- * Call both inside one transaction (the writer does). */
+/* Appends an event (assigning ev->seq unless co_store_seq_reserve gave it
+ * one) and writes the case row it produced. Call both inside one
+ * transaction (the writer does). */
 co_err co_store_event_append(co_store *s, co_event *ev) CO_MUST_CHECK;
 co_err co_store_case_put(co_store *s, const co_case *c) CO_MUST_CHECK;
 /* The same with the case's JSON document already serialised (borrowed). */
@@ -425,6 +427,12 @@ co_err co_store_wait_events(co_store *s, int timeout_ms, int *notified) CO_MUST_
  * store has a single writer. */
 co_err co_store_reserve(co_store *s, const char *counter, int64_t floor, int64_t block,
                         int64_t *last) CO_MUST_CHECK;
+/* Inside the writer's transaction (after co_store_begin): n event sequence
+ * numbers, increasing, into out, for co_store_event_append to use (an event
+ * whose seq is set before the call keeps it; a number left unused is a gap).
+ * Saves a round trip per event on a server store; CO_ENOTSUP on SQLite,
+ * which numbers events itself without waiting. */
+co_err co_store_seq_reserve(co_store *s, int n, int64_t *out) CO_MUST_CHECK;
 /* One session by its token hash, if it has not expired by now: cb is called
  * once. CO_ENOTFOUND when there is none. */
 co_err co_store_session_get(co_store *s, const char *token_hash, int64_t now, co_session_cb cb,

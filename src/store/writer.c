@@ -20,6 +20,8 @@ struct co_writer {
     pthread_cond_t idle;      /* signalled when the queue is empty and no batch runs */
     int busy;
     co_event events[MAX_BATCH]; /* the events of the batch being committed */
+    int64_t seqs[MAX_BATCH];    /* shared store: their sequence numbers, reserved at once */
+    size_t nseqs, used_seqs;    /* how many reserved for the batch, how many used */
     co_write_cmd *head, *tail;
     int stopping;
     pthread_mutex_t idlock;   /* guards next_id and the number counter */
@@ -172,6 +174,9 @@ static co_err execute(co_writer *w, co_write_cmd *cmd, co_event *ev)
             return rc;
         cmd->result = c;
     }
+    /* the next reserved number (refused commands take none), else 0: the
+     * store numbers it */
+    ev->seq = w->used_seqs < w->nseqs ? w->seqs[w->used_seqs++] : 0;
     if ((rc = co_store_event_append(w->st, ev)))
         return rc;
     if (cmd->kind == CO_WRITE_REGISTER) {
@@ -199,6 +204,17 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
     co_event *events = w->events;
     size_t n = 0;
     co_err rc = co_store_begin(w->st);
+    w->nseqs = w->used_seqs = 0; /* a server store: one round trip numbers the batch */
+    if (!rc && w->shared) {
+        int count = 0;
+        for (co_write_cmd *c = batch; c; c = c->next)
+            count++;
+        co_err src = co_store_seq_reserve(w->st, count, w->seqs);
+        if (!src)
+            w->nseqs = (size_t)count;
+        else if (src != CO_ENOTSUP)
+            rc = src;
+    }
     for (co_write_cmd *c = batch; c; c = c->next, n++) {
         memset(&events[n], 0, sizeof events[n]);
         c->err[0] = '\0';
