@@ -112,6 +112,9 @@ static int parse_limit_opt(const char *a, const char *v, co_server_config *cfg)
     } else if (!strcmp(a, "--timeout")) {
         bad = co_parse_double(v, 1, 3600, &x) != CO_OK;
         cfg->timeout_s = (int)x;
+    } else if (!strcmp(a, "--request-timeout")) { /* 0 = off */
+        bad = co_parse_double(v, 0, 3600, &x) != CO_OK;
+        cfg->request_timeout_s = (int)x;
     } else {
         return 0;
     }
@@ -179,10 +182,12 @@ int co_cli_serve(int argc, char **argv)
                 "         [--login-delay FIRST[:MAX]]  seconds, doubling (default %d:%d)\n"
                 "         [--session-ttl SECONDS]      login session lifetime (default %d)\n"
                 "         [--timeout SECONDS]          idle/slow connection timeout (default "
-                "%d)\n",
+                "%d)\n"
+                "         [--request-timeout SECONDS]  a whole request must arrive within this "
+                "(default %d; 0 = off)\n",
                 CO_RATELIMIT_ANON_RATE, CO_RATELIMIT_ANON_BURST, CO_RATELIMIT_LOGIN_USER_FAILS,
                 CO_RATELIMIT_LOGIN_IP_FAILS, CO_RATELIMIT_LOGIN_BASE_S, CO_RATELIMIT_LOGIN_MAX_S,
-                CO_SESSION_TTL, cfg.timeout_s);
+                CO_SESSION_TTL, cfg.timeout_s, cfg.request_timeout_s);
         return 2;
     }
     return co_cli_serve_dir(dir, &cfg) ? 1 : 0;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/deadline.h"
 #include "http/session.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -29,6 +30,7 @@ typedef struct worker {
     struct evconnlistener *listener;
     struct event *pause_ev;
     struct event *stop_ev;
+    co_deadlines *deadlines; /* request deadline and reply-phase timeouts */
     const co_server_config *cfg;
     co_server_handler handler;
     void *arg;
@@ -47,6 +49,7 @@ void co_server_config_default(co_server_config *cfg)
     cfg->max_header = 16 * 1024;
     cfg->max_body = 16u << 20;
     cfg->timeout_s = 30;
+    cfg->request_timeout_s = CO_SERVER_REQUEST_TIMEOUT;
     cfg->grace_ms = 1000;
     co_ratelimit_config_default(&cfg->limits);
     cfg->session_ttl_s = CO_SESSION_TTL;
@@ -93,6 +96,15 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(w->base, &grace);
 }
 
+/* evhttp's request callback: the request has arrived whole; its deadline
+ * stops before the application gets it. */
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    worker *w = arg;
+    co_deadlines_dispatched(w->deadlines, req);
+    w->handler(req, w->arg);
+}
+
 static co_err worker_setup(worker *w)
 {
     const co_server_config *cfg = w->cfg;
@@ -106,7 +118,9 @@ static co_err worker_setup(worker *w)
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-    evhttp_set_gencb(w->http, w->handler, w->arg);
+    evhttp_set_gencb(w->http, on_request, w);
+    w->deadlines = co_deadlines_new(w->base, cfg->request_timeout_s, cfg->timeout_s);
+    co_deadlines_attach(w->deadlines, w->http);
     struct sockaddr_in sin = {0};
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)cfg->port);
@@ -149,6 +163,7 @@ static void worker_free(worker *w)
         event_free(w->pause_ev);
     if (w->http)
         evhttp_free(w->http); /* also frees the bound listener */
+    co_deadlines_free(w->deadlines); /* after the connections, before the base */
     if (w->base)
         event_base_free(w->base);
 }

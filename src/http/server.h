@@ -1,7 +1,8 @@
 /* server.h — the HTTP/1.1 server: libevent evhttp, one event loop per worker
  * thread, each with its own SO_REUSEPORT listening socket so the kernel
  * spreads connections. Keep-alive is on; header size, body size and idle/slow
- * connections are limited. co_server_run blocks until SIGINT/SIGTERM, then
+ * connections are limited, and every request must arrive whole within a
+ * deadline (http/deadline.h). co_server_run blocks until SIGINT/SIGTERM, then
  * stops accepting, lets in-flight requests finish (up to a grace period) and
  * returns. The server owns its threads and event bases; the handler and its
  * argument belong to the caller. */
@@ -14,13 +15,18 @@
 #include "http/ratelimit.h"
 #include "lib/err.h"
 
+#define CO_SERVER_REQUEST_TIMEOUT 60 /* seconds; default of request_timeout_s */
+
 typedef struct co_server_config {
     char host[64];
     int port;
     int threads;           /* 0 = number of cores */
     size_t max_header;     /* bytes of request headers */
     size_t max_body;       /* bytes of request body (hard cap; routes may use less) */
-    int timeout_s;         /* idle keep-alive and slow-request timeout */
+    int timeout_s;         /* idle keep-alive and slow-request timeout (reset by each byte) */
+    int request_timeout_s; /* whole request (line, headers, body) must arrive within
+                            * this, counted from the accept or the previous reply;
+                            * 0 = no limit. Replies are not limited. */
     int grace_ms;          /* how long in-flight requests may take at shutdown */
     /* Applied by the application, not by evhttp (see api/app.c): */
     co_ratelimit_config limits; /* per-IP and failed-login limits */

@@ -2,10 +2,11 @@
 // security headers and error hygiene (issue #8).
 //
 // Three servers: one with the default limits, one with a tight per-IP rate
-// for anonymous requests and a 2 s connection timeout, one with tight login
-// throttling and 2 s sessions. The last two are only spoken to without
-// keep-alive (req() below), so the short timeout never races a reused
-// connection. Every client here picks its own
+// for anonymous requests, a 2 s connection timeout and a 4 s request
+// deadline, one with tight login throttling and 2 s sessions. The last two
+// are only spoken to without keep-alive (req() below), so the short timeout
+// never races a reused connection — except in the request deadline test,
+// which keeps one alive on purpose. Every client here picks its own
 // loopback source address (127.0.0.N), so per-IP limits of one test never
 // touch another's.
 import { after, before, describe, test } from 'node:test';
@@ -74,12 +75,12 @@ function assertNoInternals(r, label) {
 // ------------------------------------------------------------------ servers
 
 let main; // default limits
-let rate; // --anon-rate 2:5 --timeout 2
+let rate; // --anon-rate 2:5 --timeout 2 --request-timeout 4
 let slow; // --login-fails 3:6 --login-delay 1:4 --session-ttl 2
 before(async () => {
   [main, rate, slow] = await Promise.all([
     startServer(),
-    startServer({ args: ['--anon-rate', '2:5', '--timeout', '2'] }),
+    startServer({ args: ['--anon-rate', '2:5', '--timeout', '2', '--request-timeout', '4'] }),
     startServer({ args: ['--login-fails', '3:6', '--login-delay', '1:4', '--session-ttl', '2'] }),
   ]);
 });
@@ -307,6 +308,45 @@ function openConn(srv, ip) {
   });
 }
 
+// Everything a raw connection receives, as text.
+function collect(conn) {
+  conn.text = '';
+  conn.sock.on('data', (d) => (conn.text += d.toString('utf8')));
+  return conn;
+}
+
+// Writes one byte of `bytes` every `ms` until the connection closes.
+function trickle(conn, bytes, ms) {
+  let i = 0;
+  const t = setInterval(() => {
+    if (conn.sock.destroyed || i >= bytes.length) clearInterval(t);
+    else conn.sock.write(bytes.slice(i, ++i));
+  }, ms);
+  conn.closed.then(() => clearInterval(t));
+}
+
+// GET /api/v1/live from a chosen address; resolves once the stream is open.
+function openLive(srv, ip, token) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const r = http.request(
+      { host: '127.0.0.1', port: srv.port, path: '/api/v1/live', localAddress: ip, agent: false,
+        headers: { Authorization: `Bearer ${token}` } },
+      (res) => {
+        const live = { status: res.status ?? res.statusCode, text: '', ended: null, close: () => r.destroy() };
+        res.on('data', (d) => (live.text += d.toString('utf8')));
+        const end = () => (live.ended ??= Date.now() - t0);
+        res.on('end', end);
+        res.on('close', end);
+        res.on('error', end);
+        resolve(live);
+      },
+    );
+    r.on('error', reject);
+    r.end();
+  });
+}
+
 describe('slow and idle connections (timeout 2 s)', () => {
   test('an idle connection and one that stops mid-headers are dropped; others are served meanwhile', async () => {
     const ip = freshIp();
@@ -322,6 +362,51 @@ describe('slow and idle connections (timeout 2 s)', () => {
     assert.equal(typeof (await Promise.race([half.closed, never])), 'number', 'half request not closed');
     for (const c of crowd) assert.equal(typeof (await Promise.race([c.closed, never])), 'number');
     assert.equal((await req(rate, 'GET', '/api/v1/health', { ip })).status, 200);
+  });
+
+  test('a request that trickles in faster than the timeout but not whole within the 4 s deadline gets 408 and is closed; keep-alive and the live feed are not cut', async () => {
+    const ip = freshIp();
+    const s = await loginFrom(rate, ip, 'operator');
+    assert.equal(s.status, 200);
+    const live = await openLive(rate, ip, s.json.token);
+    assert.equal(live.status, 200);
+    // headers one byte every 1.5 s (under the 2 s timeout), never finished
+    const headers = collect(await openConn(rate, ip));
+    trickle(headers, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(100), 1500);
+    // a body the same way
+    const body = collect(await openConn(rate, ip));
+    body.sock.write('POST /api/v1/public/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n');
+    trickle(body, '{"description":"' + 'x'.repeat(90), 1500);
+    // one connection kept alive: a request every 1.2 s for 6 s, longer than the deadline
+    const kept = collect(await openConn(rate, ip));
+    const t0 = Date.now();
+    for (let i = 1; i <= 5; i++) {
+      kept.sock.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+      const until = Date.now() + 3000;
+      while ((kept.text.match(/HTTP\/1\.1 200/g) || []).length < i && Date.now() < until) await sleep(20);
+      assert.equal((kept.text.match(/HTTP\/1\.1 200/g) || []).length, i, `keep-alive request #${i}: ${kept.text.slice(-300)}`);
+      // meanwhile others are served
+      if (i === 2) assert.equal((await req(rate, 'GET', '/api/v1/health', { ip: freshIp() })).status, 200);
+      await sleep(1200);
+    }
+    assert.ok(Date.now() - t0 > 5000);
+    assert.equal(kept.sock.destroyed, false, 'the keep-alive connection was cut');
+    // both tricklers went at the deadline (4 s after they connected), with a 408
+    const never = new Promise((res) => setTimeout(() => res('still open'), 10000).unref());
+    for (const [name, c] of [['headers', headers], ['body', body]]) {
+      const ms = await Promise.race([c.closed, never]);
+      assert.equal(typeof ms, 'number', `${name} trickler not closed`);
+      assert.ok(ms >= 3500 && ms < 7000, `${name} trickler closed after ${ms} ms`);
+      assert.match(c.text, /^HTTP\/1\.1 408 /, name);
+      assert.match(c.text, /"code":"request_timeout"/, name);
+    }
+    // the live feed outlived the deadline and the 2 s timeout, and still streams
+    assert.equal(live.ended, null, `live feed ended after ${live.ended} ms`);
+    assert.match(live.text, /: connected/);
+    live.close();
+    kept.sock.destroy();
+    assert.equal((await req(rate, 'GET', '/api/v1/health', { ip })).status, 200);
+    assert.match(rate.log(), /request deadline passed, connection closed" peer=127\.0\.0\.\d+ seconds=4/);
   });
 });
 
