@@ -780,6 +780,22 @@ static co_err pg_sessions_each(void *vimpl, int64_t now, co_session_cb cb, void 
                      session_row, &sc, NULL);
 }
 
+/* One session by token hash (a node that did not create it asks). */
+static co_err pg_session_get(void *vimpl, const char *token_hash, int64_t now, co_session_cb cb,
+                             void *ctx)
+{
+    co_pg_params p = {0};
+    co_pg_text(&p, token_hash);
+    co_pg_int(&p, now);
+    session_ctx sc = {cb, ctx};
+    int64_t n = 0;
+    co_err rc = co_pg_run(vimpl,
+                          "SELECT token_hash,csrf,user_id,expires FROM sessions"
+                          " WHERE token_hash=$1 AND expires>$2",
+                          &p, session_row, &sc, &n);
+    return rc ? rc : n ? CO_OK : CO_ENOTFOUND;
+}
+
 /* ----------------------------------------------------------- departments */
 
 static co_err pg_dept_put(void *vimpl, const co_dept_rec *d)
@@ -913,5 +929,5 @@ const co_store_backend co_store_pg = {
     .wait_events = co_pg_wait_events,
     .reserve = co_pg_reserve,
     .seq_reserve = co_pg_seq_reserve,
-    .session_get = co_pg_session_get,
+    .session_get = pg_session_get,
 };

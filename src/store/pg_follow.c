@@ -7,8 +7,7 @@
  *    and waits for one;
  *  - counters: blocks of case ids and daily case numbers reserved from the
  *    counters table in one committed upsert, so nodes never hand out the
- *    same id or number;
- *  - sessions by token hash, for a node that did not create the session.
+ *    same id or number.
  *
  * Nothing here allocates anything the caller must free. */
 #include <poll.h>
@@ -85,32 +84,4 @@ co_err co_pg_reserve(void *impl, const char *counter, int64_t floor, int64_t blo
     if (!rc)
         *last = v;
     return rc;
-}
-
-typedef struct session_ctx {
-    co_session_cb cb;
-    void *ctx;
-} session_ctx;
-
-static int session_row(void *vctx, const co_pg_row *r)
-{
-    session_ctx *sc = vctx;
-    co_session_rec s = {co_pg_str(r, 0), co_pg_str(r, 1), co_pg_i64(r, 2), co_pg_i64(r, 3)};
-    sc->cb(sc->ctx, &s);
-    return 1;
-}
-
-co_err co_pg_session_get(void *impl, const char *token_hash, int64_t now, co_session_cb cb,
-                         void *ctx)
-{
-    co_pg_params p = {0};
-    co_pg_text(&p, token_hash);
-    co_pg_int(&p, now);
-    session_ctx sc = {cb, ctx};
-    int64_t n = 0;
-    co_err rc = co_pg_run(impl,
-                          "SELECT token_hash,csrf,user_id,expires FROM sessions"
-                          " WHERE token_hash=$1 AND expires>$2",
-                          &p, session_row, &sc, &n);
-    return rc ? rc : n ? CO_OK : CO_ENOTFOUND;
 }

@@ -113,14 +113,11 @@ co_err co_pg_case_last_number(void *impl, const char *prefix, int64_t *seq);
 co_err co_pg_changes_since(void *impl, int64_t after, int64_t before, int limit, co_change_cb cb,
                            void *ctx);
 
-/* pg_follow.c — several nodes on one database: notifications, counters,
- * sessions by token */
+/* pg_follow.c — several nodes on one database: notifications, counters */
 #define CO_PG_WRITE_LOCK_KEY 0x6c6f67 /* "log": held by every writing transaction */
 co_err co_pg_wait_events(void *impl, int timeout_ms, int *notified);
 co_err co_pg_reserve(void *impl, const char *counter, int64_t floor, int64_t block,
                      int64_t *last);
-co_err co_pg_session_get(void *impl, const char *token_hash, int64_t now, co_session_cb cb,
-                         void *ctx);
 co_err co_pg_media_put(void *impl, const char *hash, const char *type, int64_t size);
 co_err co_pg_media_get(void *impl, const char *hash, char *type, size_t len);
 
