@@ -207,8 +207,10 @@ void co_sessions_set_shared(co_sessions *s, int recheck_s)
 }
 
 /* The table's answer: 1 with *out when the token's session is in memory and
- * valid (*stale when a shared store should confirm it again), else 0. */
-static int lookup(co_sessions *s, const char *token, int64_t now, co_session *out, int *stale)
+ * valid (*stale when a shared store should confirm it again), else 0;
+ * *shared tells whether the store is shared. */
+static int lookup(co_sessions *s, const char *token, int64_t now, co_session *out, int *stale,
+                  int *shared)
 {
     entry *hit = NULL;
     pthread_mutex_lock(&s->lock);
@@ -228,6 +230,7 @@ static int lookup(co_sessions *s, const char *token, int64_t now, co_session *ou
             }
     }
     int ok = hit && hit->s.expires > now;
+    *shared = s->recheck_s > 0;
     if (ok) {
         *out = hit->s;
         *stale = s->recheck_s > 0 && now - hit->checked >= s->recheck_s;
@@ -278,11 +281,8 @@ co_err co_sessions_get(co_sessions *s, const char *token, co_session *out)
     if (!token || strlen(token) != 64)
         return CO_ENOTFOUND;
     int64_t now = co_time_now();
-    int stale = 0;
-    int found = lookup(s, token, now, out, &stale);
-    pthread_mutex_lock(&s->lock);
-    int shared = s->recheck_s > 0;
-    pthread_mutex_unlock(&s->lock);
+    int stale = 0, shared = 0;
+    int found = lookup(s, token, now, out, &stale, &shared);
     if (!shared || (found && !stale))
         return found ? CO_OK : CO_ENOTFOUND;
     co_session cached = *out;
