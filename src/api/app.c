@@ -316,13 +316,13 @@ static int anon_limited(co_app *app, co_req *r)
     if (!api && !o311)
         return 0;
     int retry = 1;
-    if (co_ratelimit_take(app->anon_limit, co_req_peer(r), app->limits.anon, co_time_now_ms(),
+    if (co_ratelimit_take(app->anon_limit, co_req_client(r), app->limits.anon, co_time_now_ms(),
                           &retry))
         return 0;
     char secs[16];
     snprintf(secs, sizeof secs, "%d", retry);
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", secs);
-    co_log_warn("msg=\"rate limited\" peer=%s path=\"%.200s\"", co_req_peer(r), r->path);
+    co_log_warn("msg=\"rate limited\" peer=%s path=\"%.200s\"", co_req_client(r), r->path);
     if (o311) { /* GeoReport's error list: XML unless the path asks for JSON */
         char msg[160];
         snprintf(msg, sizeof msg, "请求过于频繁，请 %d 秒后重试 / too many requests from your "
@@ -358,6 +358,7 @@ void co_app_handle(struct evhttp_request *ev, void *arg)
     r->t0 = co_time_mono();
     r->method = method_of(ev);
     r->id = ++next_request_id;
+    co_req_set_client(r, app->trusted_proxies);
     const char *uri = evhttp_request_get_uri(ev);
     int bad = decode_path(r);
     if (bad)

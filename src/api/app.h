@@ -51,6 +51,7 @@ typedef struct co_app {
     co_ratelimit *anon_limit;   /* per-IP buckets of anonymous API requests */
     co_ratelimit *login_limit;  /* failed-login back-off per username and per IP */
     co_ratelimit_config limits; /* defaults; `serve` sets its options before serving */
+    char trusted_proxies[256];  /* peers whose X-Forwarded-For names the client (serve) */
     pthread_rwlock_t cfg_lock;
     co_taxonomy *tax[CO_APP_MAX_TAX_VERSIONS]; /* by version; tax[cur] is current */
     int64_t tax_current;

@@ -73,7 +73,7 @@ static void count_failure(co_req *r, const char *username, const char *ukey, con
         return;
     char detail[160];
     snprintf(detail, sizeof detail, "ip=%s user_fails=%d ip_fails=%d blocked_s=%d",
-             co_req_peer(r), fu, fi, su > si ? su : si);
+             co_req_client(r), fu, fi, su > si ? su : si);
     audit_login(app, username, "login_throttled", detail);
     co_log_warn("msg=\"login throttled\" user=\"%.63s\" %s", username, detail);
 }
@@ -93,7 +93,7 @@ void co_api_login(co_req *r)
     }
     char ukey[CO_RATELIMIT_KEY_MAX], ikey[CO_RATELIMIT_KEY_MAX];
     snprintf(ukey, sizeof ukey, "u:%s", username);
-    snprintf(ikey, sizeof ikey, "i:%s", co_req_peer(r));
+    snprintf(ikey, sizeof ikey, "i:%s", co_req_client(r));
     if (throttled(r, ukey, ikey))
         return;
     co_user u;
@@ -107,7 +107,7 @@ void co_api_login(co_req *r)
     co_session s;
     int ok = !rc && co_password_verify(u.password_hash, password) == CO_OK; /* disabled too */
     if (!ok || u.disabled || !fill_session(&u, &s)) {
-        audit_login(app, username, "login_failed", co_req_peer(r));
+        audit_login(app, username, "login_failed", co_req_client(r));
         count_failure(r, username, ukey, ikey);
         co_reply_error(r, 401, "bad_credentials", "用户名或密码错误 / wrong username or password");
         return;
@@ -118,7 +118,7 @@ void co_api_login(co_req *r)
         co_reply_err(r, rc, "无法创建会话 / cannot create session");
         return;
     }
-    audit_login(app, username, "login", co_req_peer(r));
+    audit_login(app, username, "login", co_req_client(r));
     co_session created;
     if (co_sessions_get(app->sessions, token, &created) == CO_OK)
         s = created;

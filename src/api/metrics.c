@@ -28,6 +28,11 @@
 static int from_loopback(co_req *r)
 {
     const char *peer = co_req_peer(r);
+    /* a proxy on this host makes every client look local: what it forwards
+     * is not local */
+    if (co_req_header(r, "X-Forwarded-For") || co_req_header(r, "Forwarded") ||
+        co_req_header(r, "X-Real-IP"))
+        return 0;
     return !strncmp(peer, "127.", 4) || !strcmp(peer, "::1");
 }
 

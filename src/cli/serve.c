@@ -57,6 +57,7 @@ co_err co_cli_serve_dir(const char *dir, const co_server_config *cfg)
         return rc;
     }
     app->limits = cfg->limits;
+    snprintf(app->trusted_proxies, sizeof app->trusted_proxies, "%s", cfg->trusted_proxies);
     co_sessions_set_ttl(app->sessions, cfg->session_ttl_s);
     co_clf_service *clf = start_classifier(app, dir);
     co_server_config run_cfg = *cfg;
@@ -137,6 +138,15 @@ int co_cli_parse_server_opts(int argc, char **argv, const char **dir, co_server_
         } else if (!strcmp(a, "--store") && v) {
             store_url = v;
             i++;
+        } else if (!strcmp(a, "--trusted-proxy") && v) {
+            if (strlen(v) >= sizeof cfg->trusted_proxies ||
+                strspn(v, "0123456789abcdefABCDEF.:,") != strlen(v)) {
+                fprintf(stderr, "cityops: bad --trusted-proxy '%s' (addresses, comma-separated)\n",
+                        v);
+                return -1;
+            }
+            snprintf(cfg->trusted_proxies, sizeof cfg->trusted_proxies, "%s", v);
+            i++;
         } else if (!strcmp(a, "--listen") && v) {
             if (co_server_parse_listen(v, cfg)) {
                 fprintf(stderr, "cityops: bad --listen '%s' (want HOST:PORT)\n", v);
@@ -184,7 +194,9 @@ int co_cli_serve(int argc, char **argv)
                 "         [--timeout SECONDS]          idle/slow connection timeout (default "
                 "%d)\n"
                 "         [--request-timeout SECONDS]  a whole request must arrive within this "
-                "(default %d; 0 = off)\n",
+                "(default %d; 0 = off)\n"
+                "         [--trusted-proxy ADDR[,ADDR]] load balancers whose X-Forwarded-For "
+                "names the client\n",
                 CO_RATELIMIT_ANON_RATE, CO_RATELIMIT_ANON_BURST, CO_RATELIMIT_LOGIN_USER_FAILS,
                 CO_RATELIMIT_LOGIN_IP_FAILS, CO_RATELIMIT_LOGIN_BASE_S, CO_RATELIMIT_LOGIN_MAX_S,
                 CO_SESSION_TTL, cfg.timeout_s, cfg.request_timeout_s);

@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdarg.h>
@@ -63,6 +64,45 @@ const char *co_req_peer(co_req *r)
     if (c)
         evhttp_connection_get_peer(c, &peer, &port);
     return peer && *peer ? peer : "?";
+}
+
+const char *co_req_client(co_req *r)
+{
+    return r->client[0] ? r->client : co_req_peer(r);
+}
+
+/* 1 when addr is one of the comma-separated list's entries. */
+static int listed(const char *list, const char *addr)
+{
+    size_t n = strlen(addr);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && !memcmp(p, addr, n))
+            return 1;
+        p += len;
+        p += *p == ',';
+    }
+    return 0;
+}
+
+void co_req_set_client(co_req *r, const char *proxies)
+{
+    const char *xff = proxies && *proxies ? co_req_header(r, "X-Forwarded-For") : NULL;
+    if (!xff || !listed(proxies, co_req_peer(r)))
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    char addr[48];
+    size_t n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof addr)
+        return;
+    memcpy(addr, last, n);
+    addr[n] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+        memcpy(r->client, addr, n + 1);
 }
 
 int co_req_json_shape(co_req *r, const char *p, size_t len)
@@ -158,10 +198,10 @@ void co_req_log(co_req *r)
     double took = co_time_mono() - r->t0;
     co_metrics_request(r->method, r->status, took);
     co_log_info("msg=access id=%llu method=%s path=\"%.200s\" status=%d ms=%.2f user=%s "
-                "peer=%s",
+                "peer=%s%s%s",
                 (unsigned long long)r->id, co_method_name(r->method), r->path, r->status,
-                took * 1000.0, r->session ? r->session->username : "-",
-                co_req_peer(r));
+                took * 1000.0, r->session ? r->session->username : "-", co_req_client(r),
+                r->client[0] ? " proxy=" : "", r->client[0] ? co_req_peer(r) : "");
 }
 
 void co_reply_bytes(co_req *r, int status, const char *content_type, const void *data, size_t len)

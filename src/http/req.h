@@ -55,10 +55,20 @@ typedef struct co_req {
     json_t *body;                        /* parsed JSON body (owned) */
     void *async;                         /* set by handlers that reply later */
     uint64_t id;                         /* request id (X-Request-Id, the log) */
+    char client[48];                     /* the client behind a trusted proxy, or "" */
 } co_req;
 
-/* The client's address as text (valid during the request), "?" if unknown. */
+/* The address of the connection's other end as text (valid during the
+ * request), "?" if unknown: the client, or the proxy in front of us. */
 const char *co_req_peer(co_req *r);
+/* The client's address: behind a trusted proxy the one it reported in
+ * X-Forwarded-For (co_req_set_client), else the peer. Rate limits, login
+ * throttling, the audit log and the access log go by it. */
+const char *co_req_client(co_req *r);
+/* When the peer is one of `proxies` (comma-separated addresses, "" = none)
+ * and the request has X-Forwarded-For, the client is its last address (the
+ * one the nearest proxy added; earlier ones are the client's own claims). */
+void co_req_set_client(co_req *r, const char *proxies);
 /* Checks the nesting depth and the number of values of a JSON text without
  * parsing it: 0 when within CO_JSON_DEPTH_MAX / CO_JSON_ITEMS_MAX, else
  * replies 400 json_too_deep or json_too_complex and returns -1. */

@@ -19,6 +19,7 @@
 
 typedef struct co_server_config {
     char host[64];
+    char trusted_proxies[256]; /* comma-separated proxy addresses (serve --trusted-proxy) */
     int port;
     int threads;           /* 0 = number of cores */
     size_t max_header;     /* bytes of request headers */

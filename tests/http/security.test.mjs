@@ -22,6 +22,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let ipSeq = 10;
 const freshIp = () => `127.0.0.${ipSeq++}`;
+const PROXY = '127.0.1.1'; // the `rate` server's trusted proxy (a load balancer on this host)
 
 // One request from a chosen source address. body: object (JSON) or Buffer.
 function req(srv, method, p, { ip = '127.0.0.1', token, cookie, csrf, body, headers = {} } = {}) {
@@ -75,12 +76,12 @@ function assertNoInternals(r, label) {
 // ------------------------------------------------------------------ servers
 
 let main; // default limits
-let rate; // --anon-rate 2:5 --timeout 2 --request-timeout 4
+let rate; // --anon-rate 2:5 --timeout 2 --request-timeout 4 --trusted-proxy 127.0.1.1
 let slow; // --login-fails 3:6 --login-delay 1:4 --session-ttl 2
 before(async () => {
   [main, rate, slow] = await Promise.all([
     startServer(),
-    startServer({ args: ['--anon-rate', '2:5', '--timeout', '2', '--request-timeout', '4'] }),
+    startServer({ args: ['--anon-rate', '2:5', '--timeout', '2', '--request-timeout', '4', '--trusted-proxy', PROXY] }),
     startServer({ args: ['--login-fails', '3:6', '--login-delay', '1:4', '--session-ttl', '2'] }),
   ]);
 });
@@ -444,6 +445,32 @@ describe('per-IP rate limit of anonymous requests (2/s, burst 5)', () => {
     await sleep(Number(r.headers['retry-after']) * 1000 + 100);
     assert.equal((await req(rate, 'GET', '/api/v1/taxonomy', { ip })).status, 200);
     assert.match(rate.log(), /rate limited" peer=127\.0\.0\.\d+/);
+  });
+});
+
+describe('behind a trusted proxy the client is the last X-Forwarded-For address', () => {
+  test('buckets per forwarded client; the header from anyone else is ignored; /metrics is not local', async () => {
+    const xff = (a) => ({ 'X-Forwarded-For': a });
+    // the client's own claim comes first, the proxy appends what it saw: the last counts
+    for (let i = 0; i < 5; i++)
+      assert.equal((await req(rate, 'GET', '/api/v1/taxonomy', { ip: PROXY, headers: xff(`1.2.3.4, 10.9.0.1`) })).status, 200);
+    const r = await req(rate, 'GET', '/api/v1/taxonomy', { ip: PROXY, headers: xff('8.8.8.8, 10.9.0.1') });
+    assert.equal(r.status, 429);
+    // another client through the same proxy has its own bucket
+    assert.equal((await req(rate, 'GET', '/api/v1/taxonomy', { ip: PROXY, headers: xff('10.9.0.2') })).status, 200);
+    // a garbage header from the proxy: the proxy's own address counts
+    assert.equal((await req(rate, 'GET', '/api/v1/taxonomy', { ip: PROXY, headers: xff('not-an-address') })).status, 200);
+    // a client that is not the proxy cannot pick its bucket by sending the header
+    const ip = freshIp();
+    for (let i = 0; i < 5; i++)
+      assert.equal((await req(rate, 'GET', '/api/v1/taxonomy', { ip, headers: xff(`10.9.1.${i}`) })).status, 200);
+    assert.equal((await req(rate, 'GET', '/api/v1/taxonomy', { ip, headers: xff('10.9.1.99') })).status, 429);
+    assert.match(rate.log(), /rate limited" peer=10\.9\.0\.1 /);
+    assert.match(rate.log(), /msg=access .*peer=10\.9\.0\.2 proxy=127\.0\.1\.1/);
+    // loopback scrapes /metrics without a login, but not what a proxy forwards
+    assert.equal((await req(main, 'GET', '/metrics')).status, 200);
+    const m = await req(main, 'GET', '/metrics', { headers: xff('203.0.113.5') });
+    assert.ok(m.status === 401 || m.status === 403, String(m.status));
   });
 });
 
