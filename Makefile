@@ -193,13 +193,14 @@ multinode: $(BIN)
 	CITYOPS_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/multinode/
 
 # ---- the test suites under ASan + UBSan -----------------------------------
-# `make check-san` builds with SANITIZE=1 (build-san/) and runs the unit, HTTP
-# and crash-durability suites against that build; any sanitizer report fails
-# them (tests/http/lib.mjs scans the server log). CI (.ci/run) runs it after
+# `make check-san` builds with SANITIZE=1 (build-san/) and runs the unit, HTTP,
+# multi-node and crash-durability suites against that build; any sanitizer
+# report fails them (tests/http/lib.mjs and the multi-node test scan the logs). CI (.ci/run) runs it after
 # `make check`.
 .PHONY: check-san
 check-san: deps
 	$(MAKE) SANITIZE=1 all
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 httptest
+	$(MAKE) SANITIZE=1 multinode
 	$(MAKE) SANITIZE=1 durability
