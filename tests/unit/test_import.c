@@ -763,15 +763,17 @@ static int run_cli(int (*fn)(int, char **), const char *a0, ...)
 static void test_cli(void **state)
 {
     fx *f = *state;
-    if (fx_pg_url())
-        skip(); /* the CLI's --data DIR is a SQLite store */
+    /* --data DIR (SQLite), or --store URL (the PostgreSQL run) */
+    char store[1024];
+    assert_int_equal(fx_store_url(f->dir, store, sizeof store), CO_OK);
+    const char *opt = fx_pg_url() ? "--store" : "--data", *where = fx_pg_url() ? store : f->dir;
     char out[128];
     snprintf(out, sizeof out, "%s/export.geojson", f->dir);
-    assert_int_equal(run_cli(co_cli_export, "export", "areas", "--data", f->dir, "--level", "grid",
+    assert_int_equal(run_cli(co_cli_export, "export", "areas", opt, where, "--level", "grid",
                              "--within", "150102001", "--out", out, NULL),
                      0);
     /* only the west community's grids: the east one is then not gridded (fine) */
-    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--data", f->dir, "--level", "grid",
+    assert_int_equal(run_cli(co_cli_import, "import", "areas", opt, where, "--level", "grid",
                              out, NULL),
                      0);
     int n = 0;
@@ -782,27 +784,27 @@ static void test_cli(void **state)
 static void test_cli_codes(void **state)
 {
     fx *f = *state;
-    if (fx_pg_url())
-        skip(); /* the CLI's --data DIR is a SQLite store */
+    char store[1024];
+    assert_int_equal(fx_store_url(f->dir, store, sizeof store), CO_OK);
     char out[128], bad[128];
     snprintf(out, sizeof out, "%s/export.geojson", f->dir);
     snprintf(bad, sizeof bad, "%s/bad.geojson", f->dir);
-    assert_int_equal(run_cli(co_cli_export, "export", "areas", "--data", f->dir, "--level", "grid",
+    assert_int_equal(run_cli(co_cli_export, "export", "areas", "--store", store, "--level", "grid",
                              "--out", out, NULL),
                      0);
-    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--data", f->dir, "--level", "grid",
+    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--store", store, "--level", "grid",
                              out, NULL),
                      0);
     write_text(bad, "{\"type\":\"FeatureCollection\",\"features\":[]}");
-    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--data", f->dir, "--level", "grid",
+    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--store", store, "--level", "grid",
                              bad, NULL),
                      1);
-    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--data", f->dir, "--level",
+    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--store", store, "--level",
                              "block", out, NULL),
                      2);
-    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--data", f->dir, NULL), 2);
+    assert_int_equal(run_cli(co_cli_import, "import", "areas", "--store", store, NULL), 2);
     assert_int_equal(run_cli(co_cli_import, "import", "zones", NULL), 2);
-    assert_int_equal(run_cli(co_cli_export, "export", "areas", "--data", f->dir, "--level", "grid",
+    assert_int_equal(run_cli(co_cli_export, "export", "areas", "--store", store, "--level", "grid",
                              "--within", "999999", NULL),
                      1);
     assert_int_equal(run_cli(co_cli_export, "export", "areas", "--level", "grid", NULL), 2);
