@@ -23,7 +23,7 @@ struct co_follower {
     pthread_t thread;
     int running;
     _Atomic int stop;
-    double last_error_log; /* monotonic s: errors are logged at most every 10 s */
+    _Atomic double last_error_log; /* monotonic s: errors are logged at most every 10 s */
     pthread_mutex_t gen_lock;
     char gen[CO_FOLLOW_GEN_MAX]; /* the configuration generation this node has */
 };
@@ -53,8 +53,8 @@ static co_err catch_up_locked(co_follower *f, int64_t before)
         co_err rc = co_store_changes_since(f->app->store, from, before, CATCH_UP_PAGE, apply_one, f);
         if (rc)
             return rc;
-        /* a short page: nothing more (sequence gaps can make a full page
-         * look short: then one more read, no harm) */
+        /* fewer sequence numbers than a page: that was all (gaps in the
+         * numbers can make a short page look full: one more read, no harm) */
         if (f->seq - from < CATCH_UP_PAGE)
             return CO_OK;
     }
