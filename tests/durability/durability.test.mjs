@@ -32,7 +32,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { BIN, POINT_150102, api, login, startServer } from '../http/lib.mjs';
+import {
+  BIN,
+  CASE_LOOP as LOOP,
+  LOOP_USERS as USERS,
+  POINT_150102,
+  api,
+  login,
+  rng,
+  startServer,
+} from '../http/lib.mjs';
 
 const ROUNDS = Number(process.env.DURABILITY_ROUNDS || 20);
 const CLIENTS = Number(process.env.DURABILITY_CLIENTS || 8);
@@ -41,34 +50,10 @@ const KILL_MIN_MS = 80;
 const KILL_MAX_MS = 1200;
 const SAMPLE_OLD = 60; // older cases re-verified each round besides the touched ones
 
-// A small deterministic generator (mulberry32) so a failing seed can be rerun.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 // kill delays and sampling from one stream; each client (per round) its own
 const rand = rng(SEED);
 const clientRand = (round, id) => rng((SEED ^ Math.imul(round, 7919)) + id);
 
-// The loop a case registered by the operator at the 150102 point walks
-// (E0402 routes it to D-CG-150102, the demo handler's department).
-const LOOP = [
-  ['file', 'shiftlead', {}],
-  ['dispatch', 'dispatcher', {}],
-  ['accept', 'handler', {}],
-  ['handle', 'handler', {}],
-  ['request_check', 'operator', {}],
-  ['check_pass', 'inspector', {}],
-  ['close', 'shiftlead', {}],
-  ['visit', 'operator', { satisfaction: 'satisfied' }],
-];
-const USERS = ['admin', 'operator', 'shiftlead', 'dispatcher', 'handler', 'inspector'];
 
 const RUN = `dur${SEED.toString(36)}`;
 

@@ -15,6 +15,7 @@ import {
   errorCode,
   loginAll,
   rawRequest,
+  rng,
   startServer,
   step,
 } from './lib.mjs';
@@ -379,17 +380,6 @@ describe('paths', () => {
   });
 });
 
-// A small deterministic PRNG (mulberry32) so a failure can be replayed.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('garbage over raw TCP', () => {
   test('malformed, truncated and oversized requests', async () => {
@@ -427,7 +417,7 @@ describe('garbage over raw TCP', () => {
       'GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n',
       'GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n',
     ];
-    const rnd = prng(20261125);
+    const rnd = rng(20261125);
     const random = [];
     for (let i = 0; i < 30; i++) {
       const len = 1 + Math.floor(rnd() * 4000);

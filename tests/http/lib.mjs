@@ -41,6 +41,34 @@ export const DISTRICT_OTHER = '150103';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A small deterministic generator (mulberry32): a test that draws from it can
+// be rerun with the seed it printed.
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// The loop a case registered by the operator at POINT_150102 walks (E0402
+// routes it to D-CG-150102, the demo handler's department): [action, role,
+// params], and the demo roles that walk it.
+export const CASE_LOOP = [
+  ['file', 'shiftlead', {}],
+  ['dispatch', 'dispatcher', {}],
+  ['accept', 'handler', {}],
+  ['handle', 'handler', {}],
+  ['request_check', 'operator', {}],
+  ['check_pass', 'inspector', {}],
+  ['close', 'shiftlead', {}],
+  ['visit', 'operator', { satisfaction: 'satisfied' }],
+];
+export const LOOP_USERS = ['admin', 'operator', 'shiftlead', 'dispatcher', 'handler', 'inspector'];
+
 // ---- PostgreSQL mode (CITYOPS_TEST_PG)
 export const PG_URL = process.env.CITYOPS_TEST_PG || '';
 

@@ -64,7 +64,17 @@ if (!process.env.CITYOPS_TEST_PG) {
   }
   ownCluster = process.env.CITYOPS_TEST_PG_DIR;
 }
-const { BIN, POINT_150102, api, demoCity, freePort, login } = await import('../http/lib.mjs');
+const {
+  BIN,
+  CASE_LOOP: LOOP,
+  LOOP_USERS: USERS,
+  POINT_150102,
+  api,
+  demoCity,
+  freePort,
+  login,
+  rng,
+} = await import('../http/lib.mjs');
 const PG_URL = process.env.CITYOPS_TEST_PG;
 
 function pgUrlOf(db) {
@@ -85,17 +95,6 @@ function psql(url, sql) {
     .map((l) => l.split('|'));
 }
 
-// mulberry32, as in the durability test: a failing seed can be rerun
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the cluster of the file: nodes, nginx, temp dir, database
 const RUN = `mn${SEED.toString(36)}`;
@@ -385,19 +384,6 @@ test('two dispatchers on two nodes dispatch one case at once: one 200, one 409',
 });
 
 // ---- (c) mixed traffic through nginx, one node killed
-// The loop a case registered by the operator at the 150102 point walks (as in the
-// durability test: E0402 routes there to the demo handler's department).
-const LOOP = [
-  ['file', 'shiftlead', {}],
-  ['dispatch', 'dispatcher', {}],
-  ['accept', 'handler', {}],
-  ['handle', 'handler', {}],
-  ['request_check', 'operator', {}],
-  ['check_pass', 'inspector', {}],
-  ['close', 'shiftlead', {}],
-  ['visit', 'operator', { satisfaction: 'satisfied' }],
-];
-const USERS = ['admin', 'operator', 'shiftlead', 'dispatcher', 'handler', 'inspector'];
 
 test(`mixed traffic through nginx, ${CLIENTS} clients for ${SECONDS} s, one node killed: nothing acknowledged lost, survivors consistent`, { timeout: 300000 }, async (t) => {
   const [A, B, C] = nodes;
