@@ -188,7 +188,7 @@ httptest-pg: $(BIN)
 # the trap stops the cluster.
 .PHONY: multinode
 multinode: $(BIN)
-	@set -e; eval "$$($(PG_CLUSTER) start)"; export CITYOPS_TEST_PG; \
+	@set -e; eval "$$($(PG_CLUSTER) start)"; export CITYOPS_TEST_PG CITYOPS_TEST_PG_DIR; \
 	trap '$(PG_CLUSTER) stop "$$CITYOPS_TEST_PG_DIR"' EXIT; \
 	CITYOPS_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/multinode/
 

@@ -8,6 +8,8 @@
 #                                             CITYOPS_TEST_PG=postgres://postgres@127.0.0.1:PORT/cityops_test
 #                                             CITYOPS_TEST_PG_DIR=/tmp/cityops-pg.XXXXXX
 #   scripts/pg-test-cluster.sh stop DIR     stop that cluster and remove DIR
+#   scripts/pg-test-cluster.sh halt DIR     stop its server, keeping DIR (an outage, for tests)
+#   scripts/pg-test-cluster.sh resume DIR   start the halted server again on the same port
 #
 # The cluster runs with fsync, synchronous_commit and full_page_writes off (fast, not crash
 # safe); PG_TEST_DURABLE=1 keeps PostgreSQL's durable defaults, for benchmarks.
@@ -69,6 +71,21 @@ start() {
     echo "CITYOPS_TEST_PG_DIR=$dir"
 }
 
+check_dir() {
+    case "${1:-}" in /tmp/cityops-pg.*) ;; *) echo "usage: $0 stop|halt|resume /tmp/cityops-pg.XXXXXX" >&2; exit 2 ;; esac
+}
+
+halt() {
+    check_dir "${1:-}"
+    as_owner "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w -t 60 stop >/dev/null
+}
+
+resume() {
+    check_dir "${1:-}"
+    as_owner "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start >/dev/null ||
+        { cat "$1/server.log" >&2; exit 1; }
+}
+
 stop() {
     local dir=${1:-}
     case "$dir" in /tmp/cityops-pg.*) ;; *) echo "usage: $0 stop /tmp/cityops-pg.XXXXXX" >&2; exit 2 ;; esac
@@ -82,5 +99,7 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop "${2:-}" ;;
-*) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+halt) halt "${2:-}" ;;
+resume) resume "${2:-}" ;;
+*) echo "usage: $0 start | stop DIR | halt DIR | resume DIR" >&2; exit 2 ;;
 esac

@@ -24,6 +24,7 @@ struct co_follower {
     int running;
     _Atomic int stop;
     _Atomic double last_error_log; /* monotonic s: errors are logged at most every 10 s */
+    _Atomic double last_ok;        /* monotonic s: the last successful read of the log */
     pthread_mutex_t gen_lock;
     char gen[CO_FOLLOW_GEN_MAX]; /* the configuration generation this node has */
 };
@@ -65,7 +66,14 @@ co_err co_follower_catch_up(co_follower *f)
     pthread_mutex_lock(&f->lock);
     co_err rc = catch_up_locked(f, 0);
     pthread_mutex_unlock(&f->lock);
+    if (!rc)
+        atomic_store(&f->last_ok, co_time_mono());
     return rc;
+}
+
+double co_follower_silence(co_follower *f)
+{
+    return co_time_mono() - atomic_load(&f->last_ok);
 }
 
 static void log_error(co_follower *f, const char *what, co_err rc)

@@ -40,6 +40,11 @@ void co_follower_committed(co_follower *f, const co_case *c, const co_event *ev)
 co_err co_follower_catch_up(co_follower *f) CO_MUST_CHECK;
 /* The last sequence applied (every change up to it is in the views). */
 int64_t co_follower_seq(co_follower *f);
+/* Seconds since the follower last read the log successfully (it tries at
+ * least every CO_FOLLOW_POLL_MS): large when the database is unreachable,
+ * and the node's views fall behind the other nodes' writes. */
+double co_follower_silence(co_follower *f);
+#define CO_FOLLOW_STALE_S 3.0 /* silence after which the node reports itself unavailable */
 
 /* Configuration: an administrator's change on any node writes a new random
  * generation under this meta key (co_app_config_changed); the follower

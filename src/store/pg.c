@@ -112,6 +112,11 @@ static conn *thread_conn(impl *im)
 {
     conn *cn = pthread_getspecific(im->key);
     if (cn) {
+        /* between transactions, read what the server may have said while the
+         * connection was idle (a non-blocking read): a server that restarted
+         * has closed it, and this notices before a statement fails on it */
+        if (!cn->pipeline && PQtransactionStatus(cn->db) == PQTRANS_IDLE)
+            (void)PQconsumeInput(cn->db);
         /* a dropped connection is re-opened between transactions */
         if (PQstatus(cn->db) == CONNECTION_BAD) {
             forget_stmts(cn);

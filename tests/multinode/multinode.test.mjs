@@ -21,7 +21,10 @@
 //       (502/504) is there once or not at all; no case nobody sent; no 5xx but
 //       502/504 and those only around the kill; `cityops check --store URL` passes;
 //       the survivors' projection totals by state equal each other and a count from
-//       the store (psql) within 1 s after the traffic stops.
+//       the store (psql) within 1 s after the traffic stops;
+//   (d) the PostgreSQL server stops and starts again (scripts/pg-test-cluster.sh
+//       halt/resume): the survivors' health checks turn 503, a write fails with a
+//       5xx JSON error, then health is 200 again, writes work and cross nodes.
 //
 // Environment: CITYOPS_BIN (the binary), CITYOPS_TEST_PG (a cluster from
 // scripts/pg-test-cluster.sh; without it the file starts and stops one itself),
@@ -590,4 +593,45 @@ test(`mixed traffic through nginx, ${CLIENTS} clients for ${SECONDS} s, one node
     `survivors' stats by state vs the store ${consistent < 0 ? 'never agreed' : `agreed after ${consistent} ms`}: ${JSON.stringify(last)}`,
   );
   assert.ok(figures.created > 0 && figures.actions > 0, 'the clients got nothing acknowledged');
+});
+
+// ---- (d) the database goes away and comes back
+// The survivors of (c) while the PostgreSQL server is stopped and started again:
+// each node's health check turns 503 (a load balancer then stops sending it
+// traffic), a write fails with a 5xx JSON error instead of hanging, and once the
+// server is back the nodes reconnect, report 200, take writes and follow each
+// other again.
+test('the database stops and restarts: health 503 meanwhile, then the nodes recover and follow each other', { timeout: 180000 }, async (t) => {
+  const [A, B] = nodes;
+  const dir = process.env.CITYOPS_TEST_PG_DIR;
+  assert.ok(dir, 'CITYOPS_TEST_PG_DIR names the cluster');
+  const op = (await login(A, 'operator')).token;
+  const admin = (await login(B, 'admin')).token;
+  const healthAll = async (status) => {
+    const hs = await Promise.all([A, B].map((n) => fetch(`${n.url}/api/v1/health`)));
+    return hs.every((h) => h.status === status);
+  };
+  let down = -1;
+  let halted = pgCluster('halt', dir);
+  assert.equal(halted.status, 0, halted.stderr);
+  try {
+    down = await lagUntil(Date.now(), 10000, () => healthAll(503));
+    const h = await fetch(`${A.url}/api/v1/health`);
+    assert.equal((await h.json()).status, down >= 0 ? 'unavailable' : 'ok');
+    const w = await api(A, 'POST', '/api/v1/cases', { token: op, body: CASE_BODY(`${RUN}-down`) });
+    assert.ok(w.status >= 500 && w.status < 600, `a write during the outage: ${w.status}`);
+    assert.ok(w.json?.error?.code, `a JSON error: ${w.text.slice(0, 200)}`);
+  } finally {
+    halted = pgCluster('resume', dir);
+  }
+  assert.equal(halted.status, 0, halted.stderr);
+  assert.ok(down >= 0, 'health did not turn 503 within 10 s of the outage');
+  const up = await lagUntil(Date.now(), 15000, () => healthAll(200));
+  assert.ok(up >= 0, 'health not back to 200 within 15 s of the restart');
+  const count = async () => (await must(B, 'GET', '/api/v1/stats?group=none', admin, undefined, 200)).totals.count;
+  const base = await count();
+  await must(A, 'POST', '/api/v1/cases', op, CASE_BODY(`${RUN}-up`), 201);
+  const lag = await lagUntil(Date.now(), 3000, async () => (await count()) >= base + 1);
+  t.diagnostic(`outage: health 503 after ${down} ms; 200 again ${up} ms after the restart; a new case on A seen on B after ${lag} ms`);
+  assert.ok(lag >= 0 && lag <= VISIBLE_MS, `a case after the outage reached B in ${lag} ms`);
 });
