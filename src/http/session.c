@@ -285,7 +285,9 @@ co_err co_sessions_get(co_sessions *s, const char *token, co_session *out)
     int found = lookup(s, token, now, out, &stale, &shared);
     if (!shared || (found && !stale))
         return found ? CO_OK : CO_ENOTFOUND;
-    co_session cached = *out;
+    co_session cached;
+    if (found)
+        cached = *out;
     co_err rc = confirm(s, token, now, out);
     if (rc == CO_OK || rc == CO_ENOTFOUND)
         return rc;
