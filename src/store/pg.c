@@ -13,6 +13,7 @@
  * commit. Migrations (pg_migrate.c) run once at open. The impl owns its
  * connections and the conninfo copy. */
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,15 +109,26 @@ static void forget_stmts(conn *cn)
     cn->nstmts = 0;
 }
 
+/* Between transactions: reads what the server sent while the connection was
+ * idle (poll with no wait, so nothing blocks). A server that stopped sent a
+ * FATAL message and closed the socket; reading up to the end of the stream
+ * marks the connection bad, so it is re-opened before a statement fails on
+ * it. Notifications read here wait in libpq for PQnotifies. */
+static void notice_closed(PGconn *db)
+{
+    for (int i = 0; i < 4 && PQstatus(db) == CONNECTION_OK; i++) {
+        struct pollfd p = {PQsocket(db), POLLIN, 0};
+        if (p.fd < 0 || poll(&p, 1, 0) <= 0 || !PQconsumeInput(db))
+            return;
+    }
+}
+
 static conn *thread_conn(impl *im)
 {
     conn *cn = pthread_getspecific(im->key);
     if (cn) {
-        /* between transactions, read what the server may have said while the
-         * connection was idle (a non-blocking read): a server that restarted
-         * has closed it, and this notices before a statement fails on it */
         if (!cn->pipeline && PQtransactionStatus(cn->db) == PQTRANS_IDLE)
-            (void)PQconsumeInput(cn->db);
+            notice_closed(cn->db);
         /* a dropped connection is re-opened between transactions */
         if (PQstatus(cn->db) == CONNECTION_BAD) {
             forget_stmts(cn);
