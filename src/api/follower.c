@@ -25,8 +25,7 @@ struct co_follower {
     _Atomic int stop;
     _Atomic double last_error_log; /* monotonic s: errors are logged at most every 10 s */
     _Atomic double last_ok;        /* monotonic s: the last successful read of the log */
-    pthread_mutex_t gen_lock;
-    char gen[CO_FOLLOW_GEN_MAX]; /* the configuration generation this node has */
+    char gen[CO_FOLLOW_GEN_MAX]; /* the configuration generation this node has (its thread's) */
 };
 
 static void applied(co_follower *f, int64_t seq)
@@ -107,13 +106,6 @@ int64_t co_follower_seq(co_follower *f)
     return atomic_load(&f->seq_seen);
 }
 
-static void config_seen(co_follower *f, const char *gen)
-{
-    pthread_mutex_lock(&f->gen_lock);
-    snprintf(f->gen, sizeof f->gen, "%s", gen);
-    pthread_mutex_unlock(&f->gen_lock);
-}
-
 /* Reloads the configuration when another node changed it. */
 static void follow_config(co_follower *f)
 {
@@ -125,17 +117,14 @@ static void follow_config(co_follower *f)
         log_error(f, "reading the configuration generation", rc);
         return;
     }
-    pthread_mutex_lock(&f->gen_lock);
-    int same = !strcmp(gen, f->gen);
-    pthread_mutex_unlock(&f->gen_lock);
-    if (same)
+    if (!strcmp(gen, f->gen))
         return;
     if ((rc = co_app_refresh_config(f->app))) {
         log_error(f, "reloading the configuration", rc);
         return;
     }
     co_log_info("msg=\"configuration reloaded\" generation=%s", gen);
-    config_seen(f, gen);
+    snprintf(f->gen, sizeof f->gen, "%s", gen);
 }
 
 static void *follow_main(void *arg)
@@ -165,7 +154,6 @@ co_err co_follower_new(co_app *app, int64_t after, co_follower **out)
     f->app = app;
     f->last_error_log = -100.0;
     pthread_mutex_init(&f->lock, NULL);
-    pthread_mutex_init(&f->gen_lock, NULL);
     /* the configuration was loaded from the store just before */
     if (co_store_meta_get(app->store, CO_FOLLOW_CONFIG_KEY, f->gen, sizeof f->gen))
         f->gen[0] = '\0';
@@ -195,6 +183,5 @@ void co_follower_free(co_follower *f)
     if (f->running)
         pthread_join(f->thread, NULL);
     pthread_mutex_destroy(&f->lock);
-    pthread_mutex_destroy(&f->gen_lock);
     co_free(f);
 }
