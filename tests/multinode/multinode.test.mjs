@@ -24,7 +24,10 @@
 //       the store (psql) within 1 s after the traffic stops;
 //   (d) the PostgreSQL server stops and starts again (scripts/pg-test-cluster.sh
 //       halt/resume): the survivors' health checks turn 503, a write fails with a
-//       5xx JSON error, then health is 200 again, writes work and cross nodes.
+//       5xx JSON error, then health is 200 again, writes work and cross nodes;
+//   (e) a calendar day and the duplicate threshold changed through one node reach
+//       the others within 1 s, and a logout through one node ends the session on
+//       the others within 3 s.
 //
 // Environment: CITYOPS_BIN (the binary), CITYOPS_TEST_PG (a cluster from
 // scripts/pg-test-cluster.sh; without it the file starts and stops one itself),
@@ -634,4 +637,39 @@ test('the database stops and restarts: health 503 meanwhile, then the nodes reco
   const lag = await lagUntil(Date.now(), 3000, async () => (await count()) >= base + 1);
   t.diagnostic(`outage: health 503 after ${down} ms; 200 again ${up} ms after the restart; a new case on A seen on B after ${lag} ms`);
   assert.ok(lag >= 0 && lag <= VISIBLE_MS, `a case after the outage reached B in ${lag} ms`);
+});
+
+// ---- (e) configuration and sessions across nodes
+// An administrator's change through one node reaches the others' memory within
+// 1 s (calendar days and the duplicate threshold are answered from memory), and
+// a logout through one node ends the session on the others within the 2 s their
+// session caches are trusted.
+test('a configuration change and a logout through one node take effect on the others', { timeout: 120000 }, async (t) => {
+  const [A, B] = nodes;
+  const adminA = (await login(A, 'admin')).token;
+  const adminB = (await login(B, 'admin')).token;
+  const day = '2031-03-05';
+  const hasDay = async (node, token, kind) => {
+    const c = await must(node, 'GET', '/api/v1/calendar?year=2031', token, undefined, 200);
+    return c.days.some((d) => d.date === day && d.kind === kind);
+  };
+  assert.equal(await hasDay(B, adminB, 'holiday'), false);
+  await must(A, 'PUT', `/api/v1/calendar/days/${day}`, adminA, { kind: 'holiday', name: `${RUN} 假日` }, 200);
+  const cal = await lagUntil(Date.now(), 3000, () => hasDay(B, adminB, 'holiday'));
+  await must(B, 'PUT', `/api/v1/calendar/days/${day}`, adminB, { kind: 'none' }, 200);
+  const calGone = await lagUntil(Date.now(), 3000, async () => !(await hasDay(A, adminA, 'holiday')));
+  await must(B, 'PUT', '/api/v1/dedup/config', adminB, { auto_merge: 0.95 }, 200);
+  const auto = async () => (await must(A, 'GET', '/api/v1/dedup/config', adminA, undefined, 200)).auto_merge;
+  const thr = await lagUntil(Date.now(), 3000, async () => (await auto()) === 0.95);
+  await must(A, 'PUT', '/api/v1/dedup/config', adminA, { auto_merge: false }, 200);
+  // a session made on A, used on B, ended on A
+  const op = (await login(A, 'operator')).token;
+  await must(B, 'GET', '/api/v1/me', op, undefined, 200);
+  await must(A, 'POST', '/api/v1/logout', op, {}, 200);
+  const gone = await lagUntil(Date.now(), 5000, async () => (await api(B, 'GET', '/api/v1/me', { token: op })).status === 401);
+  t.diagnostic(`calendar day A→B ${cal} ms, its removal B→A ${calGone} ms; duplicate threshold B→A ${thr} ms; logout A→B ${gone} ms`);
+  assert.ok(cal >= 0 && cal <= VISIBLE_MS, `calendar day reached B in ${cal} ms`);
+  assert.ok(calGone >= 0 && calGone <= VISIBLE_MS, `calendar day removal reached A in ${calGone} ms`);
+  assert.ok(thr >= 0 && thr <= VISIBLE_MS, `threshold reached A in ${thr} ms`);
+  assert.ok(gone >= 0 && gone <= 3000, `logout reached B in ${gone} ms`);
 });
