@@ -352,6 +352,9 @@ struct co_dedup {
     size_t nmrecs, cap_mrecs, nmerged;
     uint32_t free_m;
     uint32_t mheads[MBUCKETS];
+    /* open entries by category (kind 1/2 × code 0..9999): a search skips the
+     * cells of related categories that have none */
+    uint32_t cat_open[2][10000];
 };
 
 co_dedup *co_dedup_new(double lat_ref)
@@ -453,9 +456,20 @@ static uint32_t slot_get(const co_dedup *d, int64_t id)
     return id > 0 && (size_t)id < d->cap_slot ? d->slot[id] : 0;
 }
 
+/* The counter of open entries of cat, NULL for a category out of range. */
+static uint32_t *cat_counter(co_dedup *d, co_category cat)
+{
+    int kind = co_category_kind(cat), code = co_category_code(cat);
+    return kind >= 1 && kind <= 2 && code >= 0 && code < 10000 ? &d->cat_open[kind - 1][code]
+                                                                : NULL;
+}
+
 static void cell_unlink(co_dedup *d, uint32_t ei)
 {
     entry *e = &d->ents[ei];
+    uint32_t *n = cat_counter(d, e->cat);
+    if (n && *n)
+        (*n)--;
     size_t ci = cell_find(d, e->cell);
     uint32_t *link = &d->cheads[ci];
     while (*link && *link != ei + 1)
@@ -477,6 +491,9 @@ static void cell_link(co_dedup *d, uint32_t ei)
     }
     e->next = d->cheads[ci];
     d->cheads[ci] = ei + 1;
+    uint32_t *n = cat_counter(d, e->cat);
+    if (n)
+        (*n)++;
 }
 
 static void remove_entry(co_dedup *d, int64_t id)
@@ -669,6 +686,9 @@ size_t co_dedup_find(co_dedup *d, const co_dedup_query *q, co_dedup_hit *out, si
     pthread_rwlock_rdlock(&d->lock);
     for (size_t k = 0; k < ncats && seen < MAX_SCORED; k++) {
         co_category b = cats[k];
+        const uint32_t *open = cat_counter(d, b);
+        if (open && !*open)
+            continue; /* nothing of this category is open anywhere */
         int rel = co_dedup_relation(q->category, b);
         co_dedup_rule rule = co_dedup_pair_rule(q->category, b);
         double cs = cell_size(b);
