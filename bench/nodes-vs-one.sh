@@ -136,8 +136,14 @@ run() {
     sleep 1
     out="$BENCH_TMP/intake-$RUN_NO.out"
     bench_log "$setup: cityops bench intake --url $url --clients $CLIENTS --count $COUNT (load $(cut -d' ' -f1 /proc/loadavg))"
+    local perf_pid=""
+    if [ -n "${BENCH_PERF:-}" ]; then # a system-wide profile of the run: BENCH_PERF=FILE-PREFIX
+        perf record -a -g -F 999 -o "$BENCH_PERF.$setup" 2>/dev/null &
+        perf_pid=$!
+    fi
     "$CITYOPS" bench intake --data "$BENCH_TMP/scratch" --url "$url" --clients "$CLIENTS" --count "$COUNT" \
         >"$out" 2>&1 || true
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     grep -v 'level=info' "$out" | sed 's/^/    /' || true
     local group
     group=$(group_commit "${ups[@]##*:}")
@@ -163,7 +169,7 @@ run() {
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-    for setup in 1node nginx1 3nodes; do run "$setup"; done
+    for setup in ${SETUPS:-1node nginx1 3nodes}; do run "$setup"; done
 done
 
 echo

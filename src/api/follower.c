@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/app.h"
 #include "lib/alloc.h"
@@ -127,23 +128,42 @@ static void follow_config(co_follower *f)
     snprintf(f->gen, sizeof f->gen, "%s", gen);
 }
 
+static void sleep_ms(double ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms * 1e6) % 1000000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits for a notification (or the poll interval), then reads the log. Busy
+ * nodes commit hundreds of times a second and every commit notifies every
+ * node: reads are at least CO_FOLLOW_GATHER_MS apart, so one read takes in
+ * all the commits of that interval (the notifications that arrive meanwhile
+ * are drained by the next wait), and the configuration generation is read
+ * every CO_FOLLOW_CONFIG_MS, not with every notification. */
 static void *follow_main(void *arg)
 {
     co_follower *f = arg;
     pthread_setname_np(pthread_self(), "co-follow");
+    double last_read = 0, last_config = co_time_mono();
     while (!atomic_load(&f->stop)) {
         int notified = 0;
         co_err rc = co_store_wait_events(f->app->store, CO_FOLLOW_POLL_MS, &notified);
         if (rc) {
             log_error(f, "waiting for notifications", rc);
-            struct timespec ts = {0, CO_FOLLOW_POLL_MS * 1000000L};
-            nanosleep(&ts, NULL);
+            sleep_ms(CO_FOLLOW_POLL_MS);
         }
         if (atomic_load(&f->stop))
             break;
+        sleep_ms(CO_FOLLOW_GATHER_MS - (co_time_mono() - last_read) * 1000);
+        last_read = co_time_mono();
         if ((rc = co_follower_catch_up(f)))
             log_error(f, "catch-up", rc);
-        follow_config(f);
+        if (last_read - last_config >= CO_FOLLOW_CONFIG_MS / 1000.0) {
+            follow_config(f);
+            last_config = last_read;
+        }
     }
     return NULL;
 }

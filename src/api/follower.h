@@ -25,6 +25,8 @@ struct co_app;
 typedef struct co_follower co_follower;
 
 #define CO_FOLLOW_POLL_MS 500 /* catch up at least this often */
+#define CO_FOLLOW_GATHER_MS 10 /* and at most this often (commits gathered into one read) */
+#define CO_FOLLOW_CONFIG_MS 250 /* how often the configuration generation is compared */
 
 /* Creates the follower starting after sequence `after` (the log position the
  * views were loaded at) and catches up once; the thread starts with
@@ -48,7 +50,7 @@ double co_follower_silence(co_follower *f);
 
 /* Configuration: an administrator's change on any node writes a new random
  * generation under this meta key (co_app_config_changed); the follower
- * thread compares it every round and reloads the configuration when it
+ * thread compares it every CO_FOLLOW_CONFIG_MS and reloads the configuration when it
  * differs from what it saw (co_app_refresh_config). */
 #define CO_FOLLOW_CONFIG_KEY "config_gen"
 #define CO_FOLLOW_GEN_MAX 40
