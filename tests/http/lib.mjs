@@ -103,6 +103,17 @@ function pgDropQuietly(db) {
 
 const pgTemplateName = () => new URL(PG_URL).pathname.replace(/^\//, '') || 'postgres';
 
+// PostgreSQL mode: a new empty database (PostGIS ready) for a test that builds
+// its own city, named after `name`; returns its URL and a function that drops
+// it. Without CITYOPS_TEST_PG: null.
+export function pgScratchDatabase(name) {
+  if (!PG_URL) return null;
+  const db = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
+  pgDropQuietly(db);
+  pgAdmin(`CREATE DATABASE ${db} TEMPLATE ${pgTemplateName()}`);
+  return { url: pgUrlOf(db), drop: () => pgDropQuietly(db) };
+}
+
 // ['--store', URL] when the data directory names its database, else [].
 function storeArgs(dir) {
   const f = path.join(dir, 'store.url');

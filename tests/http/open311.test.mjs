@@ -5,7 +5,8 @@
 // check that a request is the same case as any other (staff API, inbox,
 // live feed). XML is checked for well-formedness with xmllint (libxml2) and
 // read with a small element reader.
-// Needs: CITYOPS_BIN (default bin/cityops), node >= 20, xmllint.
+// Needs: CITYOPS_BIN (default bin/cityops), node >= 20, xmllint. Runs on
+// PostgreSQL too (CITYOPS_TEST_PG, `make httptest-pg`).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { cliStoreArgs } from './lib.mjs';
+import { cliStoreArgs, pgScratchDatabase } from './lib.mjs';
 
 const BIN = path.resolve(process.env.CITYOPS_BIN || 'bin/cityops');
 const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cityops-open311-'));
@@ -159,14 +160,25 @@ async function create(fields, fmt = 'json') {
 
 // ------------------------------------------------------------------ set-up
 
+// With CITYOPS_TEST_PG (make httptest-pg) the city lives in a database of its
+// own on that server; store.url lets cliStoreArgs find it.
+let pg = null;
+let STORE = [];
+
 before(async () => {
-  const built = spawnSync(BIN, ['demo', '--data', DIR, '--no-serve', '--cases', '500'], { encoding: 'utf8' });
+  pg = pgScratchDatabase('open311');
+  if (pg) {
+    STORE = ['--store', pg.url];
+    fs.writeFileSync(path.join(DIR, 'store.url'), pg.url);
+  }
+  const built = spawnSync(BIN, ['demo', '--data', DIR, '--no-serve', '--cases', '500', ...STORE], { encoding: 'utf8' });
   assert.equal(built.status, 0, built.stderr);
   assert.match(built.stdout, /demo-key/); // the banner names the Open311 key
+  if (pg) assert.ok(!fs.existsSync(path.join(DIR, 'cityops.db')), 'the city is in PostgreSQL, not in SQLite');
   const port = await freePort();
   BASE = `http://127.0.0.1:${port}`;
   O = `${BASE}/open311/v2`;
-  server = spawn(BIN, ['serve', '--data', DIR, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(BIN, ['serve', '--data', DIR, '--listen', `127.0.0.1:${port}`, ...STORE], { stdio: ['ignore', 'ignore', 'pipe'] });
   server.stderr.on('data', (d) => { serverLog += d; });
   await waitReady();
   adminToken = await login('admin');
@@ -180,6 +192,7 @@ after(async () => {
     await done;
   }
   fs.rmSync(DIR, { recursive: true, force: true });
+  if (pg) pg.drop();
   assert.doesNotMatch(serverLog, /AddressSanitizer|LeakSanitizer|runtime error:/, serverLog.slice(-4000));
 });
 
