@@ -109,7 +109,20 @@ group_commit() {
         'BEGIN { printf "%d writes in %d commits (%.1f a commit)", c, t, (t > 0 ? c / t : 0) }'
 }
 
-declare -A BEST RATES LAT GROUP
+# the machine's busy and total CPU time so far (clock ticks, every CPU): "BUSY TOTAL"
+machine_ticks() {
+    awk '$1 == "cpu" { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
+}
+# machine_cpu T0 T1 N: "M µs of machine CPU a case, U % of the cores busy"
+machine_cpu() {
+    local b0 t0 b1 t1
+    read -r b0 t0 <<<"$1"
+    read -r b1 t1 <<<"$2"
+    awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v n="$3" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.0f µs of machine CPU a case, %.0f %% of the cores busy", b / hz / n * 1e6, (t > 0 ? 100 * b / t : 0) }'
+}
+
+declare -A BEST RATES LAT GROUP CPU
 RUN_NO=0
 # run SETUP: fresh database, nodes (and nginx), the intake bench, everything stopped
 run() {
@@ -141,13 +154,19 @@ run() {
         perf record -a -g -F 999 -o "$BENCH_PERF.$setup" 2>/dev/null &
         perf_pid=$!
     fi
+    local m0 m1
+    m0=$(machine_ticks)
     "$CITYOPS" bench intake --data "$BENCH_TMP/scratch" --url "$url" --clients "$CLIENTS" --count "$COUNT" \
         >"$out" 2>&1 || true
+    m1=$(machine_ticks)
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     grep -v 'level=info' "$out" | sed 's/^/    /' || true
     local group
     group=$(group_commit "${ups[@]##*:}")
     echo "    group commit, all nodes: $group"
+    local cpu
+    cpu=$(machine_cpu "$m0" "$m1" "$COUNT")
+    echo "    the whole machine (PostgreSQL, nodes, nginx, load generator): $cpu"
     stop_all
     "${PSQL[@]}" -c "DROP DATABASE $db WITH (FORCE)"
     rate=$(sed -n 's/.* = \([0-9]*\) cases\/s.*/\1/p' "$out")
@@ -165,6 +184,7 @@ run() {
         BEST[$setup]=$rate
         LAT[$setup]="p50 $p50 ms, p99 $p99 ms"
         GROUP[$setup]=$group
+        CPU[$setup]=$cpu
     fi
 }
 
@@ -186,6 +206,7 @@ for setup in 1node nginx1 3nodes; do
     if [ -n "${BEST[$setup]:-}" ]; then
         printf '  %-26s %7s cases/s  (%s; runs: %s)\n' "$(label "$setup")" "${BEST[$setup]}" "${LAT[$setup]}" "${RATES[$setup]% }"
         printf '  %-26s %s\n' "" "${GROUP[$setup]}"
+        printf '  %-26s %s\n' "" "${CPU[$setup]}"
     else
         printf '  %-26s  failed    (runs: %s)\n' "$(label "$setup")" "${RATES[$setup]% }"
     fi
