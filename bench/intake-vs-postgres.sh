@@ -15,6 +15,8 @@
 #     pgbench with K clients on one thread (-j 1, like the cityops client), prepared
 #     statements, N single-row INSERT transactions in total, each a ~1 KB JSON text.
 #     Both data directories are under the same temp dir, on the same disk.
+#  3. nginx answering a canned reply (a 201 the size of cityops' answer), the same client
+#     and count: the HTTP exchange alone on this machine, its ceiling for any intake.
 #  R rounds (default 2) alternate cityops and PostgreSQL, so both see the same background
 #  load (the machine is shared); cityops starts each round from a fresh copy of the demo,
 #  the PostgreSQL table keeps growing by N a round. Prints every
@@ -42,7 +44,7 @@ PG_COUNT=$((PER_CLIENT * CLIENTS))
 
 bench_machine
 bench_build
-bench_ensure_pkgs postgresql-15
+bench_ensure_pkgs postgresql-15 nginx
 # $BENCH_TMP/demo0 stays pristine; each round runs on a fresh copy of it, $BENCH_TMP/demo
 # (case numbers are YYYYMMDD + a 5-digit daily sequence: cityops refuses the 100,000th
 # case of a day with 413, so rounds must not pile up on one data dir)
@@ -168,6 +170,46 @@ done
 pg_stop
 CO_RATE=$CO_BEST PG_RATE=$PG_BEST
 
+# ---- the HTTP ceiling: nginx answering every request with a canned reply (login, health,
+# and a 201 with a body the size of cityops' reply to an intake), the same client, the same
+# count: what the HTTP exchange alone costs on this machine, with nothing parsed or stored
+NGX="$BENCH_TMP/nginx"
+mkdir -p "$NGX"
+chmod 755 "$NGX"
+REPLY=$(printf '{"id":1,"number":"2026112600001","pad":"%s"}' "$(head -c 900 /dev/zero | tr '\0' x)")
+ngx_port=$(bench_free_port)
+cat >"$NGX/nginx.conf" <<NGINX
+worker_processes 2;
+pid $NGX/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log $NGX/access.log;
+    client_body_temp_path $NGX/body;
+    proxy_temp_path $NGX/proxy;
+    fastcgi_temp_path $NGX/fastcgi;
+    uwsgi_temp_path $NGX/uwsgi;
+    scgi_temp_path $NGX/scgi;
+    keepalive_requests 100000000;
+    default_type application/json;
+    server {
+        listen 127.0.0.1:$ngx_port;
+        location = /api/v1/health { return 200 '{"status":"ok"}'; }
+        location = /api/v1/login { return 200 '{"token":"$(head -c 64 /dev/zero | tr '\0' a)"}'; }
+        location = /api/v1/cases { return 201 '$REPLY'; }
+    }
+}
+NGINX
+/usr/sbin/nginx -p "$NGX" -e "$NGX/error.log" -c "$NGX/nginx.conf" -g 'daemon off;' >"$NGX/out" 2>&1 &
+NGX_PID=$!
+bench_on_exit "kill $NGX_PID 2>/dev/null || true"
+for ((i = 0; i < 100; i++)); do bench_http_ok "$ngx_port" /api/v1/health && break; sleep 0.1; done
+bench_log "the HTTP ceiling: the same client against nginx answering a canned 201 (load $(cut -d' ' -f1 /proc/loadavg))"
+"$CITYOPS" bench intake --data "$BENCH_TMP/demo0" --url "http://127.0.0.1:$ngx_port" \
+    --clients "$CLIENTS" --count "$COUNT" >"$BENCH_TMP/ngx.out" 2>&1 || { cat "$BENCH_TMP/ngx.out" >&2; bench_die "the nginx run failed"; }
+NGX_RATE=$(sed -n 's/.* = \([0-9]*\) cases\/s.*/\1/p' "$BENCH_TMP/ngx.out")
+kill "$NGX_PID" 2>/dev/null || true
+wait "$NGX_PID" 2>/dev/null || true
+
 RATIO=$(bench_ratio "$CO_RATE" "$PG_RATE")
 echo
 echo "== intake: durable single-case commits, $CLIENTS clients"
@@ -176,6 +218,8 @@ printf '  cityops     bench intake (HTTP POST, 201 after commit) %8s cases/s  (b
 printf '  PostgreSQL  pgbench single-row INSERT transactions    %8s tx/s     (best of %s rounds of %s rows: %s; %s)\n' \
     "$PG_RATE" "$ROUNDS" "$PG_COUNT" "${PG_RATES[*]}" "$PG_LAT"
 echo "  ratio cityops / PostgreSQL (best / best): ${RATIO}x"
+printf '  nginx       a canned 201, nothing parsed or stored    %8s req/s    (the HTTP ceiling of this machine with this client; cityops at %sx of it)\n' \
+    "$NGX_RATE" "$(bench_ratio "$CO_RATE" "$NGX_RATE")"
 co_cpus=$(IFS='|'; echo "${CO_CPUS[*]}") pg_cpus=$(IFS='|'; echo "${PG_CPUS[*]}")
 echo "  CPU per committed case, cityops:    ${co_cpus//|/; }"
 echo "  CPU per transaction,    PostgreSQL: ${pg_cpus//|/; }"
