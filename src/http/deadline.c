@@ -1,5 +1,5 @@
-/* deadline.c — per-request deadline and reply-phase timeouts (see
- * deadline.h).
+/* deadline.c — per-request deadline, reply-phase timeouts and input cap
+ * (see deadline.h).
  *
  * libevent 2.1.12 has no callback for "a request starts" (evhttp_set_newreqcb
  * came with 2.2), so the two starts are caught separately:
@@ -209,6 +209,19 @@ static void set_read_timeout(co_deadlines *ds, struct evhttp_connection *conn,
         bufferevent_set_timeouts(bev, rd, wr);
 }
 
+/* While a reply is written evhttp keeps reading the socket — only to notice
+ * a close — into a buffer nobody drains: a client that keeps sending during
+ * a long reply (the live feed) would fill the server's memory. During the
+ * reply the input is capped at CO_DEADLINE_REPLY_INPUT_MAX bytes (reading
+ * pauses there, the client's sends block); after it the cap goes and what
+ * was buffered is the next request. */
+static void cap_input(struct evhttp_connection *conn, size_t max)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+    if (bev)
+        bufferevent_setwatermark(bev, EV_READ, 0, max);
+}
+
 /* evhttp wrote the reply of req: the next request on the connection starts. */
 static void on_reply_done(struct evhttp_request *req, void *arg)
 {
@@ -217,6 +230,7 @@ static void on_reply_done(struct evhttp_request *req, void *arg)
     if (!conn)
         return;
     set_read_timeout(ds, conn, ds->idle.tv_sec ? &ds->idle : NULL);
+    cap_input(conn, 0);
     guard *old = find_guard(ds, conn);
     if (old)
         drop_guard(old);
@@ -252,6 +266,7 @@ void co_deadlines_dispatched(co_deadlines *ds, struct evhttp_request *req)
      * rightly, sends nothing: no read timeout until the next request. A
      * client that stops taking bytes still meets the write timeout. */
     set_read_timeout(ds, conn, NULL);
+    cap_input(conn, CO_DEADLINE_REPLY_INPUT_MAX);
     evhttp_request_set_on_complete_cb(req, on_reply_done, ds);
 }
 

@@ -38,6 +38,10 @@ void co_deadlines_attach(co_deadlines *ds, struct evhttp *http);
  * longer than the idle timeout, such as the live feed) and puts it back for
  * the next request; the write timeout stays. */
 void co_deadlines_dispatched(co_deadlines *ds, struct evhttp_request *req);
+/* Also caps what is read from the client while the reply is written (evhttp
+ * keeps reading then, to notice a close, and nothing drains it): at this many
+ * bytes reading pauses until the reply is complete. */
+#define CO_DEADLINE_REPLY_INPUT_MAX (64 * 1024)
 /* Call after evhttp_free (which closes the connections and so frees their
  * guards) and before the event base is freed. NULL is fine. */
 void co_deadlines_free(co_deadlines *ds);

@@ -411,6 +411,63 @@ describe('slow and idle connections (timeout 2 s)', () => {
   });
 });
 
+// The server's resident memory in KiB (Linux).
+function rssKiB(srv) {
+  const m = fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return Number(m[1]);
+}
+
+describe('input while a reply is written', () => {
+  test('a live-feed client that keeps sending is paused, not buffered: the server keeps its memory', async () => {
+    const ip = freshIp();
+    const s = await loginFrom(rate, ip, 'operator');
+    const flood = collect(await openConn(rate, ip));
+    flood.sock.write(`GET /api/v1/live HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.json.token}\r\n\r\n`);
+    const until = Date.now() + 3000;
+    while (!/: connected/.test(flood.text) && Date.now() < until) await sleep(20);
+    assert.match(flood.text, /^HTTP\/1\.1 200 /);
+    const before = rssKiB(rate);
+    // up to 64 MiB, as fast as the connection takes it; stop when it takes nothing for 1.5 s
+    const chunk = Buffer.alloc(256 * 1024, 0x78);
+    let queued = 0;
+    let stalled = false;
+    while (queued < 64 * 1024 * 1024) {
+      queued += chunk.length;
+      if (flood.sock.write(chunk)) continue;
+      const drained = await Promise.race([
+        new Promise((res) => flood.sock.once('drain', () => res(true))),
+        sleep(1500).then(() => false),
+      ]);
+      if (!drained) {
+        stalled = true;
+        break;
+      }
+    }
+    const taken = queued - flood.sock.writableLength;
+    const grown = rssKiB(rate) - before;
+    assert.ok(stalled, `the server read all ${queued} bytes`);
+    assert.ok(taken < 32 * 1024 * 1024, `the connection took ${taken} bytes`);
+    assert.ok(grown < 16 * 1024, `server memory grew by ${grown} KiB`);
+    // the feed still streams to others, and the server answers
+    assert.equal((await req(rate, 'GET', '/api/v1/health', { ip: freshIp() })).status, 200);
+    flood.sock.destroy();
+  });
+
+  test('requests pipelined behind a reply are still answered, in order', async () => {
+    const ip = freshIp();
+    const s = await loginFrom(rate, ip, 'operator');
+    const conn = collect(await openConn(rate, ip));
+    const get = (p) => `GET ${p} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.json.token}\r\n\r\n`;
+    conn.sock.write(get('/api/v1/cases?limit=50') + get('/api/v1/health') + get('/api/v1/me'));
+    const until = Date.now() + 5000;
+    while ((conn.text.match(/HTTP\/1\.1 /g) || []).length < 3 && Date.now() < until) await sleep(20);
+    const statuses = [...conn.text.matchAll(/HTTP\/1\.1 (\d+)/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['200', '200', '200'], conn.text.slice(0, 300));
+    assert.match(conn.text, /"status":"ok"/);
+    conn.sock.destroy();
+  });
+});
+
 // ------------------------------------------------------- rate limits
 
 describe('per-IP rate limit of anonymous requests (2/s, burst 5)', () => {
