@@ -97,9 +97,11 @@ void co_app_thread_done(int worker, struct event_base *base, void *arg);
 
 /* Current taxonomy with a reference the caller drops (co_taxonomy_free). */
 co_taxonomy *co_app_taxonomy(co_app *app);
-/* Installs a new taxonomy version (validated, stored, made current). */
-co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, char *err, size_t errlen)
-    CO_MUST_CHECK;
+/* Installs a new taxonomy version (validated, stored, made current) —
+ * unless doc equals the current version's document but for its version
+ * number: then nothing changes. *added (may be NULL) says which. */
+co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, int *added, char *err,
+                           size_t errlen) CO_MUST_CHECK;
 /* Several nodes: loads the taxonomy versions stored since (env.c). */
 co_err co_app_refresh_taxonomy(co_app *app) CO_MUST_CHECK;
 /* Several nodes: an administrator changed the configuration (taxonomy,

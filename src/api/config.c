@@ -58,16 +58,20 @@ void co_api_taxonomy_put(co_req *r)
     if (!doc)
         return;
     char err[512];
-    co_err rc = co_app_set_taxonomy(app, doc, r->session->username, err, sizeof err);
+    int added = 0;
+    co_err rc = co_app_set_taxonomy(app, doc, r->session->username, &added, err, sizeof err);
     if (rc) {
         co_reply_error(r, rc == CO_EINVAL ? 422 : 500, "invalid_taxonomy", "%s", err);
         return;
     }
-    char detail[64];
-    snprintf(detail, sizeof detail, "version=%lld", (long long)app->tax_current);
-    audit(r, "taxonomy_put", detail);
-    co_app_config_changed(app);
-    co_reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)app->tax_current));
+    if (added) { /* the same document again (a retry) changes nothing */
+        char detail[64];
+        snprintf(detail, sizeof detail, "version=%lld", (long long)app->tax_current);
+        audit(r, "taxonomy_put", detail);
+        co_app_config_changed(app);
+    }
+    co_reply_json(r, 200, json_pack("{s:I,s:b}", "version", (json_int_t)app->tax_current, "added",
+                                    added));
 }
 
 void co_api_departments(co_req *r)

@@ -186,7 +186,7 @@ co_err co_app_load_taxonomy(co_app *app)
         }
         json_object_set_new(def, "version", json_integer(1));
         char err[256];
-        rc = co_app_set_taxonomy(app, def, "system", err, sizeof err);
+        rc = co_app_set_taxonomy(app, def, "system", NULL, err, sizeof err);
         json_decref(def);
         return rc;
     }
@@ -206,8 +206,30 @@ co_err co_app_load_taxonomy(co_app *app)
     return CO_OK;
 }
 
-co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, char *err, size_t errlen)
+/* Whether doc (validated, its version set) equals the current version's
+ * document but for the version number. */
+static int same_as_current(co_app *app, const json_t *doc)
 {
+    int64_t current = app->tax_current, stored = 0;
+    char *text = NULL;
+    if (current < 1 || co_store_taxonomy_get(app->store, current, &text, &stored) != CO_OK)
+        return 0;
+    json_t *cur = json_loads(text, 0, NULL);
+    co_free(text);
+    json_t *cand = json_deep_copy(doc);
+    if (cand)
+        json_object_set_new(cand, "version", json_integer(current));
+    int same = cur && cand && json_equal(cur, cand);
+    json_decref(cur);
+    json_decref(cand);
+    return same;
+}
+
+co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, int *added, char *err,
+                           size_t errlen)
+{
+    if (added)
+        *added = 0;
     int64_t version = app->tax_current + 1;
     if (version >= CO_APP_MAX_TAX_VERSIONS) {
         snprintf(err, errlen, "too many taxonomy versions");
@@ -220,6 +242,10 @@ co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, char *e
     json_decref(types);
     if (rc)
         return rc;
+    if (same_as_current(app, doc)) { /* a repeated PUT (a retry) adds no version */
+        co_taxonomy_free(t);
+        return CO_OK;
+    }
     char *text = json_dumps(doc, JSON_COMPACT);
     rc = text ? co_store_taxonomy_put(app->store, version, text, author) : CO_ENOMEM;
     free(text);
@@ -232,6 +258,8 @@ co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, char *e
     app->tax[version] = t;
     app->tax_current = version;
     pthread_rwlock_unlock(&app->cfg_lock);
+    if (added)
+        *added = 1;
     return CO_OK;
 }
 

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { POINT_150102, GRID_150102, api, errorCode, login, rawRequest, startServer } from './lib.mjs';
+import { POINT_150102, GRID_150102, api, createCase, errorCode, login, rawRequest, startServer } from './lib.mjs';
 
 let srv;
 before(async () => {
@@ -552,5 +552,45 @@ describe('configuration reads', () => {
       assert.match(r.headers.get('content-security-policy'), /default-src 'self'/);
       assert.match(await r.text(), /<html/i);
     }
+  });
+});
+
+describe('configuration changes', () => {
+  test('taxonomy: an edit is a new version, a case keeps the version it was filed under, the same document again adds none', async () => {
+    const admin = await login(srv, 'admin');
+    const op = await login(srv, 'operator');
+    const before = await createCase(srv, op.token);
+    const v1 = (await api(srv, 'GET', '/api/v1/taxonomy')).json;
+    assert.equal(before.tax_version, v1.version);
+    // an edit: one subclass renamed
+    const doc = structuredClone(v1);
+    const sub = doc.subclasses.find((s) => s.kind === 'event' && s.code === '0402');
+    const oldName = sub.name;
+    sub.name = `${oldName}（测试改名）`;
+    let r = await api(srv, 'PUT', '/api/v1/taxonomy', { token: admin.token, body: doc });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { version: v1.version + 1, added: true });
+    // the same document again — a retry by a load balancer, a double click: no new version
+    r = await api(srv, 'PUT', '/api/v1/taxonomy', { token: admin.token, body: doc });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { version: v1.version + 1, added: false });
+    r = await api(srv, 'GET', `/api/v1/taxonomy?version=${v1.version + 2}`);
+    assert.equal(r.status, 404);
+    // the new version is current, the old one is kept
+    const cur = (await api(srv, 'GET', '/api/v1/taxonomy')).json;
+    assert.equal(cur.version, v1.version + 1);
+    assert.equal(cur.subclasses.find((s) => s.kind === 'event' && s.code === '0402').name, sub.name);
+    const old = (await api(srv, 'GET', `/api/v1/taxonomy?version=${v1.version}`)).json;
+    assert.equal(old.subclasses.find((s) => s.kind === 'event' && s.code === '0402').name, oldName);
+    // cases keep the version they were filed under
+    const after = await createCase(srv, op.token);
+    assert.equal(after.tax_version, v1.version + 1);
+    r = await api(srv, 'GET', `/api/v1/cases/${before.id}`, { token: op.token });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.tax_version, v1.version);
+    // the audit log has the one change
+    r = await api(srv, 'GET', '/api/v1/audit?limit=50', { token: admin.token });
+    const puts = r.json.items.filter((a) => a.action === 'taxonomy_put');
+    assert.deepEqual(puts.map((a) => a.detail), [`version=${v1.version + 1}`]);
   });
 });
