@@ -9,6 +9,7 @@
 #include "classify/service.h"
 #include "cli/cli.h"
 #include "cli/serve.h"
+#include "http/req.h"
 #include "http/server.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
@@ -139,10 +140,16 @@ int co_cli_parse_server_opts(int argc, char **argv, const char **dir, co_server_
             store_url = v;
             i++;
         } else if (!strcmp(a, "--trusted-proxy") && v) {
-            if (strlen(v) >= sizeof cfg->trusted_proxies ||
-                strspn(v, "0123456789abcdefABCDEF.:,") != strlen(v)) {
-                fprintf(stderr, "cityops: bad --trusted-proxy '%s' (addresses, comma-separated)\n",
-                        v);
+            char bad[64];
+            if (strlen(v) >= sizeof cfg->trusted_proxies) {
+                fprintf(stderr, "cityops: --trusted-proxy is too long\n");
+                return -1;
+            }
+            if (!co_req_proxies_valid(v, bad, sizeof bad)) {
+                fprintf(stderr,
+                        "cityops: bad --trusted-proxy '%s': '%s' is not an address written as the "
+                        "server sees it (e.g. 127.0.0.1, 10.0.0.5, ::1; comma-separated)\n",
+                        v, bad);
                 return -1;
             }
             snprintf(cfg->trusted_proxies, sizeof cfg->trusted_proxies, "%s", v);

@@ -85,6 +85,30 @@ static int listed(const char *list, const char *addr)
     return 0;
 }
 
+int co_req_proxies_valid(const char *proxies, char *bad, size_t len)
+{
+    for (const char *p = proxies;;) {
+        size_t n = strcspn(p, ",");
+        char item[INET6_ADDRSTRLEN], canon[INET6_ADDRSTRLEN];
+        unsigned char bin[16];
+        int ok = n > 0 && n < sizeof item;
+        if (ok) {
+            memcpy(item, p, n);
+            item[n] = '\0';
+            int af = strchr(item, ':') ? AF_INET6 : AF_INET;
+            ok = inet_pton(af, item, bin) == 1 && inet_ntop(af, bin, canon, sizeof canon) &&
+                 !strcmp(canon, item);
+        }
+        if (!ok) {
+            snprintf(bad, len, "%.*s", (int)n, p);
+            return 0;
+        }
+        if (!p[n])
+            return 1;
+        p += n + 1;
+    }
+}
+
 void co_req_set_client(co_req *r, const char *proxies)
 {
     const char *xff = proxies && *proxies ? co_req_header(r, "X-Forwarded-For") : NULL;

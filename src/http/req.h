@@ -69,6 +69,11 @@ const char *co_req_client(co_req *r);
  * and the request has X-Forwarded-For, the client is its last address (the
  * one the nearest proxy added; earlier ones are the client's own claims). */
 void co_req_set_client(co_req *r, const char *proxies);
+/* Whether `proxies` is a list co_req_set_client can match: comma-separated
+ * IPv4 or IPv6 addresses, each written the way the peer's address is
+ * (canonical: 127.0.0.1, ::1 — not 127.000.0.1 or 0:0:0:0:0:0:0:1). On
+ * failure the first bad item is copied into bad (len bytes). */
+int co_req_proxies_valid(const char *proxies, char *bad, size_t len);
 /* Checks the nesting depth and the number of values of a JSON text without
  * parsing it: 0 when within CO_JSON_DEPTH_MAX / CO_JSON_ITEMS_MAX, else
  * replies 400 json_too_deep or json_too_complex and returns -1. */

@@ -218,3 +218,27 @@ describe('export and import areas', () => {
     assert.equal(exportDistricts(), before);
   });
 });
+
+describe('serve', () => {
+  test('bad options exit 2 with a message naming the option, before anything is opened', () => {
+    const cases = [
+      ['--threads', '0'], ['--threads', '65'], ['--threads', 'two'],
+      ['--listen', 'nope'], ['--listen', '127.0.0.1:99999'],
+      ['--anon-rate', 'x'], ['--anon-rate', '5:0'],
+      ['--login-fails', '-1'], ['--login-delay', '10:5'],
+      ['--session-ttl', '0'], ['--timeout', '0'], ['--request-timeout', '-1'],
+      // the trusted proxies are matched against the peer's address as text: only addresses
+      // written the way the server writes them are accepted
+      ['--trusted-proxy', 'x'], ['--trusted-proxy', '1.2.3'], ['--trusted-proxy', '127.0.0.01'],
+      ['--trusted-proxy', '127.0.0.1,'], ['--trusted-proxy', '0:0:0:0:0:0:0:1'],
+      ['--trusted-proxy', `10.0.0.1,${'1'.repeat(600)}`],
+    ];
+    const dir = path.join(tmp, 'never-created');
+    for (const [opt, val] of cases) {
+      const r = spawnSync(BIN, ['serve', '--data', dir, '--listen', '127.0.0.1:1', opt, val], { encoding: 'utf8', timeout: 10000 });
+      assert.equal(r.status, 2, `${opt} ${val}: exit ${r.status} ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`(bad |)${opt}`), `${opt} ${val}: ${r.stderr}`);
+      assert.equal(fs.existsSync(dir), false, `${opt} ${val} created the data directory`);
+    }
+  });
+});
