@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/store_arg.h"
 #include "domain/workflow.h"
 #include "lib/alloc.h"
 
@@ -324,20 +326,24 @@ static int usage(void)
 }
 
 /* Opens the store named by --store (any back-end) or --data (an existing
- * directory: checking must not create an empty store). */
-static co_store *open_store(const char *dir, const char *url)
+ * directory: checking must not create an empty store); messages as the
+ * other store commands print them (store_arg.h: a password masked). NULL
+ * after the message; *status is then the exit status. */
+static co_store *open_store(int argc, char **argv, int *status)
 {
+    static const char cmd[] = "cityops check";
+    *status = 2;
+    const char *where = co_cli_store_where(cmd, argc, argv);
+    if (!where)
+        return NULL;
+    *status = 1;
     struct stat sb;
-    if (!url && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-        fprintf(stderr, "cityops check: 数据目录不存在 / no such data directory: %s\n", dir);
+    if (!co_args_opt(argc, argv, "--store") && (stat(where, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(stderr, "%s: 数据目录不存在 / no such data directory: %s\n", cmd, where);
         return NULL;
     }
     co_store *st = NULL;
-    if (co_store_open_url(url ? url : dir, &st)) {
-        fprintf(stderr, "cityops check: 无法打开存储 / cannot open the store %s\n", url ? url : dir);
-        return NULL;
-    }
-    return st;
+    return co_cli_store_open(cmd, where, &st) ? NULL : st;
 }
 
 static void print_summary(const co_check_report *rep)
@@ -352,20 +358,15 @@ static void print_summary(const co_check_report *rep)
 
 int co_cli_check(int argc, char **argv)
 {
-    const char *dir = NULL, *url = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--data") && i + 1 < argc)
-            dir = argv[++i];
-        else if (!strcmp(argv[i], "--store") && i + 1 < argc)
-            url = argv[++i];
-        else
-            return usage();
-    }
-    if (!dir && !url)
+    if (argc < 3)
         return usage();
-    co_store *st = open_store(dir, url);
+    for (int i = 1; i < argc; i += 2) /* only --data DIR and --store URL */
+        if (i + 1 >= argc || (strcmp(argv[i], "--data") && strcmp(argv[i], "--store")))
+            return usage();
+    int status = 0;
+    co_store *st = open_store(argc, argv, &status);
     if (!st)
-        return 1;
+        return status;
     printer p = {0};
     co_check_report rep;
     co_err rc = co_check_store(st, print_problem, &p, &rep);

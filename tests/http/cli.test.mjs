@@ -242,3 +242,28 @@ describe('serve', () => {
     }
   });
 });
+
+describe('check', () => {
+  test('the server store checks sound; bad input exits 2 (usage) or 1 (no store), a password never shown, nothing created', () => {
+    const r0 = run('check', ...store);
+    assert.equal(r0.status, 0, r0.stderr + r0.stdout);
+    assert.match(r0.stdout, /the store is sound/);
+    const missing = path.join(tmp, 'no-such-city');
+    let r = run('check', '--data', missing);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no such data directory/);
+    assert.equal(fs.existsSync(missing), false, 'check created a data directory');
+    r = run('check', '--store', 'postgres://cli:s3cret@127.0.0.1:1/city');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot open the store postgres:\/\/cli:\*\*\*@127\.0\.0\.1:1\/city/);
+    assert.doesNotMatch(r.stderr, /s3cret/);
+    r = run('check', '--store', 'mysql://db.example/city');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bad --store/);
+    for (const args of [[], ['--data'], ['--data', missing, '--fast'], ['extra']]) {
+      r = run('check', ...args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.match(r.stderr, /usage: cityops check/);
+    }
+  });
+});
