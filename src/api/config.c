@@ -60,6 +60,10 @@ void co_api_taxonomy_put(co_req *r)
     char err[512];
     int added = 0;
     co_err rc = co_app_set_taxonomy(app, doc, r->session->username, &added, err, sizeof err);
+    if (rc == CO_ECONFLICT) {
+        co_reply_error(r, 409, "conflict", "%s", err);
+        return;
+    }
     if (rc) {
         co_reply_error(r, rc == CO_EINVAL ? 422 : 500, "invalid_taxonomy", "%s", err);
         return;

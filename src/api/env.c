@@ -230,6 +230,11 @@ co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, int *ad
 {
     if (added)
         *added = 0;
+    /* several nodes: versions another node stored lately first, so this one
+     * follows the latest (a simultaneous PUT elsewhere still conflicts) */
+    co_err rc = co_store_shared(app->store) ? co_app_refresh_taxonomy(app) : CO_OK;
+    if (rc)
+        co_log_warn("msg=\"taxonomy refresh before a change failed\" err=\"%s\"", co_err_str(rc));
     int64_t version = app->tax_current + 1;
     if (version >= CO_APP_MAX_TAX_VERSIONS) {
         snprintf(err, errlen, "too many taxonomy versions");
@@ -238,7 +243,7 @@ co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, int *ad
     json_object_set_new(doc, "version", json_integer(version));
     json_t *types = dept_types(app);
     co_taxonomy *t = NULL;
-    co_err rc = co_taxonomy_from_json(doc, types, &t, err, errlen);
+    rc = co_taxonomy_from_json(doc, types, &t, err, errlen);
     json_decref(types);
     if (rc)
         return rc;
@@ -249,6 +254,12 @@ co_err co_app_set_taxonomy(co_app *app, json_t *doc, const char *author, int *ad
     char *text = json_dumps(doc, JSON_COMPACT);
     rc = text ? co_store_taxonomy_put(app->store, version, text, author) : CO_ENOMEM;
     free(text);
+    if (rc == CO_EEXIST) { /* another node stored this version a moment ago */
+        co_taxonomy_free(t);
+        snprintf(err, errlen, "另一位管理员刚刚修改了分类，请重新读取后再提交 / another administrator "
+                              "changed the taxonomy at the same moment: read it again and resubmit");
+        return CO_ECONFLICT;
+    }
     if (rc) {
         co_taxonomy_free(t);
         snprintf(err, errlen, "cannot store the taxonomy");

@@ -25,9 +25,10 @@
 //   (d) the PostgreSQL server stops and starts again (scripts/pg-test-cluster.sh
 //       halt/resume): the survivors' health checks turn 503, a write fails with a
 //       5xx JSON error, then health is 200 again, writes work and cross nodes;
-//   (e) a calendar day and the duplicate threshold changed through one node reach
-//       the others within 1 s, and a logout through one node ends the session on
-//       the others within 3 s.
+//   (e) a calendar day, the duplicate threshold and a taxonomy version changed
+//       through one node reach the others within 1 s (two simultaneous taxonomy
+//       edits through two nodes: 200 or 409, never 500, and the nodes agree), and a
+//       logout through one node ends the session on the others within 3 s.
 //
 // Environment: CITYOPS_BIN (the binary), CITYOPS_TEST_PG (a cluster from
 // scripts/pg-test-cluster.sh; without it the file starts and stops one itself),
@@ -667,7 +668,34 @@ test('a configuration change and a logout through one node take effect on the ot
   await must(B, 'GET', '/api/v1/me', op, undefined, 200);
   await must(A, 'POST', '/api/v1/logout', op, {}, 200);
   const gone = await lagUntil(Date.now(), 5000, async () => (await api(B, 'GET', '/api/v1/me', { token: op })).status === 401);
-  t.diagnostic(`calendar day A→B ${cal} ms, its removal B→A ${calGone} ms; duplicate threshold B→A ${thr} ms; logout A→B ${gone} ms`);
+  // the taxonomy: an edit through A becomes B's current version; two administrators
+  // submitting different edits through A and B at the same moment each get 200 (one
+  // after the other) or 409 (asked to read it again), never a 500, and the nodes agree
+  const taxOf = async (node) => (await must(node, 'GET', '/api/v1/taxonomy', undefined, undefined, 200));
+  const base = await taxOf(A);
+  const renamed = (doc, suffix) => {
+    const d = structuredClone(doc);
+    const sub = d.subclasses.find((x) => x.kind === 'event' && x.code === '0402');
+    sub.name = `${sub.name}${suffix}`;
+    return d;
+  };
+  const put1 = await must(A, 'PUT', '/api/v1/taxonomy', adminA, renamed(base, `（${RUN}-1）`), 200);
+  assert.deepEqual(put1, { version: base.version + 1, added: true });
+  const tax = await lagUntil(Date.now(), 3000, async () => (await taxOf(B)).version === base.version + 1);
+  const v2 = await taxOf(B);
+  const both = await Promise.all([
+    api(A, 'PUT', '/api/v1/taxonomy', { token: adminA, body: renamed(v2, '（A）') }),
+    api(B, 'PUT', '/api/v1/taxonomy', { token: adminB, body: renamed(v2, '（B）') }),
+  ]);
+  for (const r of both) assert.ok(r.status === 200 || (r.status === 409 && /"code":"conflict"/.test(r.text)), `${r.status} ${r.text.slice(0, 200)}`);
+  const won = both.filter((r) => r.status === 200).map((r) => r.json.version).sort();
+  assert.ok(won.length >= 1, 'one of two simultaneous edits is stored');
+  assert.deepEqual(won, won.map((_, i) => v2.version + 1 + i), `versions ${won}`);
+  const last = v2.version + won.length;
+  const agree = await lagUntil(Date.now(), 3000, async () => (await taxOf(A)).version === last && (await taxOf(B)).version === last);
+  t.diagnostic(`calendar day A→B ${cal} ms, its removal B→A ${calGone} ms; duplicate threshold B→A ${thr} ms; logout A→B ${gone} ms; taxonomy A→B ${tax} ms, simultaneous edits on A and B: ${both.map((r) => r.status).join(' and ')}, nodes agree on version ${last} after ${agree} ms`);
+  assert.ok(tax >= 0 && tax <= VISIBLE_MS, `taxonomy version reached B in ${tax} ms`);
+  assert.ok(agree >= 0 && agree <= VISIBLE_MS, `nodes agreed on the taxonomy in ${agree} ms`);
   assert.ok(cal >= 0 && cal <= VISIBLE_MS, `calendar day reached B in ${cal} ms`);
   assert.ok(calGone >= 0 && calGone <= VISIBLE_MS, `calendar day removal reached A in ${calGone} ms`);
   assert.ok(thr >= 0 && thr <= VISIBLE_MS, `threshold reached A in ${thr} ms`);
