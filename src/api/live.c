@@ -2,8 +2,10 @@
 #include "api/live.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +50,7 @@ struct co_live {
     lworker *workers[CO_LIVE_MAX_WORKERS];
     int nworkers;
     int total_subs;
+    _Atomic uint64_t dropped; /* messages not sent to a subscriber too far behind */
 };
 
 co_live *co_live_new(void)
@@ -75,6 +78,11 @@ void co_live_free(co_live *l)
     co_free(l);
 }
 
+uint64_t co_live_dropped(co_live *l)
+{
+    return atomic_load(&l->dropped);
+}
+
 int co_live_subscribers(co_live *l)
 {
     pthread_mutex_lock(&l->lock);
@@ -83,8 +91,22 @@ int co_live_subscribers(co_live *l)
     return n;
 }
 
+/* Bytes queued for s's connection that the client has not taken yet. */
+static size_t backlog(const sub *s)
+{
+    struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+/* Queues text for s — unless s is more than CO_LIVE_BACKLOG_MAX behind (it
+ * stopped reading: its messages would pile up in memory until the write
+ * timeout closes it); such a message is counted as dropped. */
 static void send_bytes(sub *s, const char *text, size_t len)
 {
+    if (backlog(s) > CO_LIVE_BACKLOG_MAX) {
+        atomic_fetch_add(&s->w->live->dropped, 1);
+        return;
+    }
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, text, len);
     evhttp_send_reply_chunk(s->req, b);

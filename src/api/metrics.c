@@ -109,6 +109,10 @@ static co_err render_node(co_buf *b, co_app *app)
 {
     co_err rc = gauge(b, "cityops_live_subscribers", "Open live-feed (SSE) connections.", "gauge",
                       app->live ? (double)co_live_subscribers(app->live) : 0.0);
+    if (!rc)
+        rc = gauge(b, "cityops_live_dropped_total",
+                   "Live-feed messages not sent to a subscriber that had stopped reading.",
+                   "counter", app->live ? (double)co_live_dropped(app->live) : 0.0);
     if (!rc && app->anon_limit)
         rc = gauge(b, "cityops_ratelimit_anon_clients", "Client addresses in the rate limiter.",
                    "gauge", (double)co_ratelimit_used(app->anon_limit));

@@ -41,6 +41,7 @@ test('every family is declared and well-formed', async () => {
     'cityops_event_seq gauge',
     'cityops_projection_lag_events gauge',
     'cityops_live_subscribers gauge',
+    'cityops_live_dropped_total counter',
     'cityops_uptime_seconds gauge',
   ])
     assert.ok(text.includes(`# TYPE ${fam}\n`), fam);

@@ -468,6 +468,58 @@ describe('input while a reply is written', () => {
   });
 });
 
+describe('a live-feed subscriber that stops reading', () => {
+  test('is not sent more than 256 KiB ahead: its messages are dropped and counted, a reading subscriber gets every one', async () => {
+    const s = await login(main, 'leader');
+    const op = await login(main, 'operator');
+    // one subscriber that never reads (its socket paused), one that does
+    const stalled = collect(await openConn(main, '127.0.0.1'));
+    stalled.sock.write(`GET /api/v1/live HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\n\r\n`);
+    const until = Date.now() + 3000;
+    while (!/: connected/.test(stalled.text) && Date.now() < until) await sleep(20);
+    assert.match(stalled.text, /: connected/);
+    stalled.sock.pause();
+    const reader = await openLive(main, '127.0.0.1', s.token);
+    assert.equal(reader.status, 200);
+    const metric = async (name) => {
+      const text = await (await fetch(`${main.url}/metrics`)).text();
+      return Number((text.match(new RegExp(`^${name} (\\S+)$`, 'm')) || [])[1] ?? NaN);
+    };
+    const dropped0 = await metric('cityops_live_dropped_total');
+    // ~2.5 KB a message: 1,600 cases are ~4 MB for each subscriber, far more than the
+    // kernel's socket buffers of a receiver that reads nothing, plus the 256 KiB
+    const N = 1600;
+    const tag = `backlog-${Date.now()}`;
+    const long = '井盖破损，路面塌陷，存在安全隐患，请尽快处置。'.repeat(28); // ~2,000 bytes
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < N) {
+        const i = next++;
+        const r = await api(main, 'POST', '/api/v1/cases', {
+          token: op.token,
+          body: { description: `${tag} ${i} ${long}`.slice(0, 680), category: 'C0101', location: { ...POINT_150102 } },
+        });
+        assert.equal(r.status, 201, r.text);
+      }
+    }));
+    const seen = () => (reader.text.match(new RegExp(`${tag} \\d+`, 'g')) || []).length;
+    const deadline = Date.now() + 20000;
+    while (seen() < N && Date.now() < deadline) await sleep(50);
+    assert.equal(seen(), N, 'the reading subscriber got every message');
+    const dropped = (await metric('cityops_live_dropped_total')) - dropped0;
+    assert.ok(dropped > 0, 'nothing was dropped for the subscriber that stopped reading');
+    assert.ok(dropped < N, `dropped ${dropped}`);
+    // what the stalled one is owed stays bounded: resumed, it reads far less than N messages
+    stalled.text = '';
+    stalled.sock.resume();
+    await sleep(1500);
+    const got = (stalled.text.match(new RegExp(`${tag} \\d+`, 'g')) || []).length;
+    assert.ok(got + dropped <= N && got < N, `the stalled subscriber got ${got} after resuming, ${dropped} dropped`);
+    reader.close();
+    stalled.sock.destroy();
+  });
+});
+
 // ------------------------------------------------------- rate limits
 
 describe('per-IP rate limit of anonymous requests (2/s, burst 5)', () => {

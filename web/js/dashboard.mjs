@@ -358,7 +358,9 @@ function setLive(on) {
 let es = null;
 function connect() {
   es = new EventSource('/api/v1/live');
-  es.addEventListener('open', () => setLive(true));
+  // (re)connected: what was missed while away (or dropped while this screen
+  // lagged behind the feed) comes with a fresh load of the figures
+  es.addEventListener('open', () => { setLive(true); scheduleRefresh(250); });
   es.addEventListener('error', () => setLive(false));
   es.addEventListener('case', (e) => {
     let c;
