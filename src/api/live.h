@@ -12,6 +12,8 @@
 #ifndef CO_API_LIVE_H
 #define CO_API_LIVE_H
 
+#include <stdint.h>
+
 #include "http/req.h"
 
 #define CO_LIVE_RING 512
