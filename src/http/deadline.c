@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "http/errpage.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 
@@ -188,6 +189,9 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 {
     co_deadlines *ds = arg;
     struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    co_errpage_attach(bev); /* libevent's own error pages go out as JSON */
+    if (!ds->limit.tv_sec)
+        return bev;
     guard *g = bev ? new_guard(ds) : NULL;
     if (!g)
         return bev; /* no deadline for this one rather than no connection */
@@ -250,8 +254,7 @@ co_deadlines *co_deadlines_new(struct event_base *base, int request_s, int idle_
 
 void co_deadlines_attach(co_deadlines *ds, struct evhttp *http)
 {
-    if (ds->limit.tv_sec)
-        evhttp_set_bevcb(http, on_new_connection, ds);
+    evhttp_set_bevcb(http, on_new_connection, ds);
 }
 
 void co_deadlines_dispatched(co_deadlines *ds, struct evhttp_request *req)

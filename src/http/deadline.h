@@ -29,7 +29,8 @@ typedef struct co_deadlines co_deadlines;
  * (co_deadlines_free). */
 co_deadlines *co_deadlines_new(struct event_base *base, int request_s, int idle_s);
 /* Watches every connection http accepts from now on (sets its bufferevent
- * callback) when there is a deadline. */
+ * callback): a guard when there is a deadline, and always the JSON error
+ * pages of http/errpage.h. */
 void co_deadlines_attach(co_deadlines *ds, struct evhttp *http);
 /* From the server's request callback, before the handler runs: stops the
  * clock of req and starts the next request's once req's reply is sent.

@@ -3,9 +3,9 @@
 //
 // Three servers: one with the default limits, one with a tight per-IP rate
 // for anonymous requests, a 2 s connection timeout and a 4 s request
-// deadline, one with tight login throttling and 2 s sessions. The last two
-// are only spoken to without keep-alive (req() below), so the short timeout
-// never races a reused connection — except in the request deadline test,
+// deadline, one with tight login throttling, 2 s sessions and no request
+// deadline. The last two are only spoken to without keep-alive (req()
+// below), so the short timeout never races a reused connection — except in the request deadline test,
 // which keeps one alive on purpose. Every client here picks its own
 // loopback source address (127.0.0.N), so per-IP limits of one test never
 // touch another's.
@@ -19,6 +19,23 @@ import path from 'node:path';
 import { PNG_1x1, POINT_150102, api, errorCode, login, rawRequest, startServer } from './lib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The first reply in raw bytes (rawRequest) as an API error: its status,
+// head, and the {"error":{code,message}} of a JSON body of Content-Length bytes.
+function rawError(reply) {
+  const end = reply.indexOf('\r\n\r\n');
+  assert.ok(end > 0, `no reply head: ${reply.slice(0, 120)}`);
+  const head = reply.slice(0, end + 2);
+  const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
+  assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i, head);
+  const len = Number(/\r\ncontent-length: *(\d+)\r\n/i.exec(head)?.[1]);
+  const body = Buffer.from(reply.slice(end + 4), 'latin1').subarray(0, len);
+  assert.equal(body.length, len, 'the whole body');
+  const doc = JSON.parse(body.toString('utf8'));
+  assert.equal(typeof doc.error?.code, 'string');
+  assert.equal(typeof doc.error?.message, 'string');
+  return { status, head, code: doc.error.code, message: doc.error.message };
+}
 
 let ipSeq = 10;
 const freshIp = () => `127.0.0.${ipSeq++}`;
@@ -77,12 +94,12 @@ function assertNoInternals(r, label) {
 
 let main; // default limits
 let rate; // --anon-rate 2:5 --timeout 2 --request-timeout 4 --trusted-proxy 127.0.1.1
-let slow; // --login-fails 3:6 --login-delay 1:4 --session-ttl 2
+let slow; // --login-fails 3:6 --login-delay 1:4 --session-ttl 2 --request-timeout 0
 before(async () => {
   [main, rate, slow] = await Promise.all([
     startServer(),
     startServer({ args: ['--anon-rate', '2:5', '--timeout', '2', '--request-timeout', '4', '--trusted-proxy', PROXY] }),
-    startServer({ args: ['--login-fails', '3:6', '--login-delay', '1:4', '--session-ttl', '2'] }),
+    startServer({ args: ['--login-fails', '3:6', '--login-delay', '1:4', '--session-ttl', '2', '--request-timeout', '0'] }),
   ]);
 });
 after(async () => {
@@ -253,8 +270,39 @@ describe('request limits', () => {
     assert.ok(r.status < 500, `${r.status}`);
     // far over the header limit: libevent refuses it before we see it (or hangs up)
     const reply = await rawRequest(main, `GET /api/v1/areas?q=${'a'.repeat(40000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-    assert.ok(reply === '' || /^HTTP\/1\.1 4\d\d /.test(reply), reply.slice(0, 80));
+    if (reply !== '') assert.equal(rawError(reply).code, 'bad_request', reply.slice(0, 300));
     assert.equal((await api(main, 'GET', '/api/v1/health')).status, 200);
+  });
+
+  // What libevent answers itself, before the application sees the request,
+  // goes out as the API's JSON error too (src/http/errpage.c), on a server
+  // with a request deadline (main) and on one without (slow).
+  test("libevent's own error replies are JSON: not HTTP, unknown method, body over the cap", async () => {
+    for (const srv of [main, slow]) {
+      const cases = [
+        ['GARBAGE\r\n\r\n', 400, 'bad_request'],
+        ['GET /api/v1/health HTTP/7.5\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+        ['BREW /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'not_implemented'],
+        [`GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20000)}\r\n\r\n`, 400, 'bad_request'],
+        ['POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n', 413, 'too_large'],
+      ];
+      for (const [bytes, status, code] of cases) {
+        const reply = await rawRequest(srv, bytes);
+        const e = rawError(reply);
+        assert.equal(e.status, status, reply.slice(0, 300));
+        assert.equal(e.code, code);
+        assert.match(e.message, /[\u4e00-\u9fff].*\/ [A-Za-z]/, 'zh-CN / English');
+        assert.match(e.head, /\r\nconnection: close\r\n/i);
+        assert.match(e.head, /\r\nx-content-type-options: nosniff\r\n/i);
+        assert.doesNotMatch(reply, /<HTML>|text\/html/);
+      }
+      // behind a reply already queued on the same connection: both arrive, in order
+      const both = await rawRequest(srv, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n', 1500);
+      const second = both.indexOf('HTTP/1.1 400 ');
+      assert.ok(both.startsWith('HTTP/1.1 200 ') && second > 0, both.slice(0, 200));
+      assert.equal(rawError(both.slice(second)).code, 'bad_request');
+      assert.equal((await api(srv, 'GET', '/api/v1/health')).status, 200);
+    }
   });
 
   test('photos: at most 8 per case, 10 MiB each; a body over 16 MiB is refused', async () => {
@@ -282,15 +330,18 @@ describe('request limits', () => {
     r = await api(main, 'POST', '/api/v1/media', { token: op.token, body: big, headers: { 'Content-Type': 'image/png' } });
     assert.equal(r.status, 413);
     assert.equal(errorCode(r), 'too_large');
-    // over the 16 MiB body cap: libevent answers 413 itself (an HTML page,
-    // see docs/api.md) or hangs up mid-upload
+    // over the 16 MiB body cap: libevent answers 413 itself (made JSON by
+    // src/http/errpage.c) or hangs up mid-upload
     let status = 0;
+    let r413;
     try {
-      status = (await api(main, 'POST', '/api/v1/media', { token: op.token, body: Buffer.alloc((16 << 20) + 1024), headers: { 'Content-Type': 'image/png' } })).status;
+      r413 = await api(main, 'POST', '/api/v1/media', { token: op.token, body: Buffer.alloc((16 << 20) + 1024), headers: { 'Content-Type': 'image/png' } });
+      status = r413.status;
     } catch {
       status = -1; // the connection was closed while sending
     }
     assert.ok(status === 413 || status === -1, `status ${status}`);
+    if (status === 413) assert.equal(errorCode(r413), 'too_large');
     assert.equal((await api(main, 'GET', '/api/v1/health')).status, 200);
   });
 });
