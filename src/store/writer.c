@@ -246,7 +246,12 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
             if (c->extra && w->hooks.announce)
                 w->hooks.announce(w->hooks.arg, &c->result, c->extra);
         }
-        co_event_clear(&events[i]);
+        if (c->kind == CO_WRITE_REGISTER) { /* back to its owner, who frees it */
+            c->ev = events[i];                 /* on its own thread (and arena) */
+            memset(&events[i], 0, sizeof events[i]);
+        } else {
+            co_event_clear(&events[i]);
+        }
         c->next = NULL;
         c->done(c);
     }

@@ -28,7 +28,9 @@ struct co_write_cmd {
     /* input */
     co_write_kind kind;
     co_case draft;            /* REGISTER: the new case (from co_writer_prepare_register) */
-    co_event ev;              /* REGISTER: its register event, data pre-serialised */
+    co_event ev;              /* REGISTER: its register event, data pre-serialised; the
+                               * writer borrows it and puts it back before `done`, so the
+                               * submitting thread frees it (co_writer_cmd_clear) */
     char *doc;                /* REGISTER: the case's JSON document (owned) */
     char *extra;              /* REGISTER: the prepare hook's text (owned) */
     int64_t case_id;          /* ACTION: which case */
