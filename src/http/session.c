@@ -176,6 +176,17 @@ int co_sessions_ttl(co_sessions *s)
 
 static void remove_where(co_sessions *s, const char *hash, int64_t user_id, int64_t expired);
 
+static void forget_locked(co_sessions *s, const char *hash);
+
+static int forget_trimmed(void *ctx, const co_session_rec *rec)
+{
+    co_sessions *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    forget_locked(s, rec->token_hash);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
 {
     co_session ses = *tmpl;
@@ -194,6 +205,10 @@ co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out
     link_token(s, e, token_out);
     int sweep = ++s->created % CO_SESSION_SWEEP == 0;
     pthread_mutex_unlock(&s->lock);
+    /* the new session exists either way: a failed trim only leaves old ones */
+    if (co_store_sessions_trim(s->store, ses.user_id, ses.token_hash, CO_SESSION_PER_USER - 1,
+                               forget_trimmed, s))
+        co_log_warn("msg=\"cannot end the oldest sessions\" user=%lld", (long long)ses.user_id);
     if (sweep)
         remove_where(s, NULL, 0, now);
     return CO_OK;
@@ -251,8 +266,6 @@ static int fetch_one(void *ctx, const co_session_rec *rec)
     fc->rc = from_rec(fc->store, rec, &fc->ses);
     return 1;
 }
-
-static void forget_locked(co_sessions *s, const char *hash);
 
 /* Shared store: asks it about the token's session (another node may have
  * created or revoked it, or changed its user) and brings memory in line. */

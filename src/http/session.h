@@ -14,6 +14,7 @@
 #define CO_TOKEN_HEX 65           /* 64 hex chars + NUL */
 #define CO_SESSION_SWEEP 256
 #define CO_SESSION_TTL (12 * 3600) /* seconds, the default lifetime */
+#define CO_SESSION_PER_USER 32     /* a login beyond it ends the user's oldest session */
 
 struct co_store;
 
@@ -38,8 +39,11 @@ void co_sessions_free(co_sessions *s);
 void co_sessions_set_ttl(co_sessions *s, int ttl_s);
 int co_sessions_ttl(co_sessions *s);
 /* Creates a session for the user; token_out receives the bearer token.
- * Every CO_SESSION_SWEEP creations, expired sessions are dropped (memory
- * and store), so the table does not grow with logins. */
+ * A user keeps at most CO_SESSION_PER_USER sessions: the new one ends those
+ * beyond it that expire first (in the store, so on every node; other nodes
+ * notice within their recheck time). Every CO_SESSION_SWEEP creations,
+ * expired sessions are dropped (memory and store), so the table does not
+ * grow with logins. */
 co_err co_sessions_create(co_sessions *s, const co_session *tmpl, char token_out[CO_TOKEN_HEX])
     CO_MUST_CHECK;
 /* Several nodes share the store: a token this node does not know is looked

@@ -797,6 +797,36 @@ static co_err pg_sessions_each(void *vimpl, int64_t now, co_session_cb cb, void 
                      session_row, &sc, NULL);
 }
 
+typedef struct trim_ctx {
+    co_session_cb cb;
+    void *ctx;
+    int64_t user_id;
+} trim_ctx;
+
+static int trimmed_row(void *vctx, const co_pg_row *r)
+{
+    trim_ctx *tc = vctx;
+    co_session_rec s = {co_pg_str(r, 0), "", tc->user_id, 0};
+    tc->cb(tc->ctx, &s);
+    return 0;
+}
+
+static co_err pg_sessions_trim(void *vimpl, int64_t user_id, const char *spare, int keep,
+                               co_session_cb cb, void *ctx)
+{
+    co_pg_params p = {0};
+    co_pg_int(&p, user_id);
+    co_pg_int(&p, keep);
+    co_pg_text(&p, spare);
+    trim_ctx tc = {cb, ctx, user_id};
+    return co_pg_run(vimpl,
+                     "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions"
+                     " WHERE user_id=$1 AND token_hash<>$3 ORDER BY expires DESC, token_hash"
+                     " OFFSET $2)"
+                     " RETURNING token_hash",
+                     &p, trimmed_row, &tc, NULL);
+}
+
 /* One session by token hash (a node that did not create it asks). */
 static co_err pg_session_get(void *vimpl, const char *token_hash, int64_t now, co_session_cb cb,
                              void *ctx)
@@ -947,4 +977,5 @@ const co_store_backend co_store_pg = {
     .reserve = co_pg_reserve,
     .seq_reserve = co_pg_seq_reserve,
     .session_get = pg_session_get,
+    .sessions_trim = pg_sessions_trim,
 };

@@ -590,6 +590,31 @@ static co_err sq_session_get(void *vimpl, const char *token_hash, int64_t now, c
     return rc;
 }
 
+static co_err sq_sessions_trim(void *vimpl, int64_t user_id, const char *spare, int keep,
+                               co_session_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    co_err rc = co_sqlite_prepare(co_sqlite_conn(vimpl),
+                                  "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash"
+                                  " FROM sessions WHERE user_id=?1 AND token_hash!=?3"
+                                  " ORDER BY expires DESC, token_hash LIMIT -1 OFFSET ?2)"
+                                  " RETURNING token_hash",
+                                  &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int(st, 2, keep);
+    sqlite3_bind_text(st, 3, spare, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        co_session_rec rec = {co_sqlite_text(st, 0), "", user_id, 0};
+        cb(ctx, &rec);
+    }
+    rc = s == SQLITE_DONE ? CO_OK : CO_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- departments ---- */
 static co_err sq_dept_put(void *vimpl, const co_dept_rec *d)
 {
@@ -728,6 +753,7 @@ const co_store_backend co_store_sqlite = {
     .session_put = sq_session_put,
     .session_del = sq_session_del,
     .session_get = sq_session_get,
+    .sessions_trim = sq_sessions_trim,
     .changes_since = co_sqlite_changes_since,
     .sessions_each = sq_sessions_each,
     .dept_put = sq_dept_put,

@@ -118,6 +118,12 @@ co_err co_store_session_del(co_store *s, const char *token_hash)
     return s->be->session_del(s->impl, token_hash);
 }
 
+co_err co_store_sessions_trim(co_store *s, int64_t user_id, const char *spare, int keep,
+                              co_session_cb cb, void *ctx)
+{
+    return s->be->sessions_trim(s->impl, user_id, spare, keep < 0 ? 0 : keep, cb, ctx);
+}
+
 co_err co_store_sessions_each(co_store *s, int64_t now, co_session_cb cb, void *ctx)
 {
     return s->be->sessions_each(s->impl, now, cb, ctx);

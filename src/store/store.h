@@ -259,6 +259,8 @@ typedef struct co_store_backend {
                       int64_t *last);
     co_err (*session_get)(void *impl, const char *token_hash, int64_t now, co_session_cb cb,
                           void *ctx);
+    co_err (*sessions_trim)(void *impl, int64_t user_id, const char *spare, int keep,
+                            co_session_cb cb, void *ctx);
     co_err (*seq_reserve)(void *impl, int n, int64_t *out);
     /* an online, consistent copy into dest (see co_store_backup); NULL when
      * the engine has its own tools (PostgreSQL: pg_dump) */
@@ -304,6 +306,12 @@ co_err co_store_users_each(co_store *s, co_user_cb cb, void *ctx) CO_MUST_CHECK;
 co_err co_store_session_put(co_store *s, const co_session_rec *rec) CO_MUST_CHECK;
 co_err co_store_session_del(co_store *s, const char *token_hash) CO_MUST_CHECK;
 co_err co_store_sessions_each(co_store *s, int64_t now, co_session_cb cb, void *ctx) CO_MUST_CHECK;
+/* Deletes the user's sessions other than `spare` (a token hash) beyond the
+ * `keep` that expire last (ties by token hash), in one statement; cb is
+ * called with each one deleted (only token_hash is set) so memory can
+ * forget it. */
+co_err co_store_sessions_trim(co_store *s, int64_t user_id, const char *spare, int keep,
+                              co_session_cb cb, void *ctx) CO_MUST_CHECK;
 
 co_err co_store_dept_put(co_store *s, const co_dept_rec *d) CO_MUST_CHECK;
 co_err co_store_depts_each(co_store *s, co_dept_cb cb, void *ctx) CO_MUST_CHECK;

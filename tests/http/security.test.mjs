@@ -728,6 +728,33 @@ describe('sessions', () => {
   });
 });
 
+describe('sessions per user', () => {
+  // CO_SESSION_PER_USER in src/http/session.h
+  test('a user keeps at most 32 sessions: a login beyond them ends the oldest', async () => {
+    const first = await login(main, 'shiftlead');
+    await sleep(1100); // strictly older than the rest (expiry is kept in seconds)
+    const rest = [];
+    for (let i = 0; i < 32; i++) rest.push(await login(main, 'shiftlead'));
+    const me = async (s) => (await api(main, 'GET', '/api/v1/me', { token: s.token })).status;
+    let r = await api(main, 'GET', '/api/v1/me', { token: first.token });
+    assert.equal(r.status, 401);
+    assert.equal(errorCode(r), 'unauthenticated');
+    for (const s of rest) assert.equal(await me(s), 200);
+    // more logins in the same second: still 32, and the newest always among them
+    const more = [];
+    for (let i = 0; i < 3; i++) {
+      more.push(await login(main, 'shiftlead'));
+      assert.equal(await me(more[more.length - 1]), 200);
+    }
+    let alive = 0;
+    for (const s of [...rest, ...more]) alive += (await me(s)) === 200 ? 1 : 0;
+    assert.equal(alive, 32);
+    // nobody else's sessions were touched
+    const other = await login(main, 'dispatcher');
+    assert.equal(await me(other), 200);
+  });
+});
+
 describe('CSRF', () => {
   test('cookie sessions need their own X-CSRF-Token on unsafe methods; bearer tokens need none', async () => {
     const s = await login(main, 'operator');
