@@ -12,7 +12,11 @@
 static const char PAGE_OPEN[] = "<HTML><HEAD>\n<TITLE>";
 static const char PAGE_TAIL[] = "</BODY></HTML>\n";
 #define TAIL_LEN (sizeof PAGE_TAIL - 1)
-#define HEAD_MAX 4096 /* libevent's head for these pages is ~120 bytes */
+#define HEAD_MAX 4096      /* libevent's head for these pages is ~120 bytes */
+#define PAGE_MIN 80        /* the page is added in one piece of 94–160 bytes */
+#define PAGE_MAX 512
+#define QUEUED_MAX (64 << 10) /* a page behind more than this (a slow reader's
+                               * backlog) stays HTML: never a long walk */
 
 typedef struct page_error {
     int status;
@@ -168,7 +172,7 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 {
     (void)arg;
     size_t len = evbuffer_get_length(out);
-    if (info->n_added < TAIL_LEN || len < TAIL_LEN)
+    if (info->n_added < PAGE_MIN || info->n_added > PAGE_MAX || len > QUEUED_MAX)
         return;
     if (ends_like_page(out, len))
         rewrite(out);
