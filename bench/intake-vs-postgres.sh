@@ -101,6 +101,15 @@ stop_serve() {
     SERVE_PID=""
 }
 bench_on_exit stop_serve
+# writer_phases METRICS_FILE: the writer's commits and the wall time of a commit's batch by
+# phase, from the server's /metrics (its counters cover this round: the server is fresh)
+writer_phases() {
+    awk '/^cityops_writer_commits_total / { c = $2 } /^cityops_writer_commands_total / { n = $2 }
+         /^cityops_writer_seconds_total\{phase="execute"\}/ { e = $2 }
+         /^cityops_writer_seconds_total\{phase="commit"\}/ { k = $2 }
+         /^cityops_writer_seconds_total\{phase="after"\}/ { a = $2 }
+         END { if (c > 0) printf "cityops writer: %d commits, %.1f cases a commit; a batch: execute %.0f µs, commit %.0f µs (log write + flush), after %.0f µs\n", c, n / c, e / c * 1e6, k / c * 1e6, a / c * 1e6 }' "$1"
+}
 # cpu_us TICKS_SERVER TICKS_CLIENT_SECONDS N: "server S µs + client C µs"
 cpu_us() {
     awk -v s="$1" -v c="$2" -v n="$3" -v t="$TCK" \
@@ -128,6 +137,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
         bench_die "cityops bench intake failed (every answer other than 201 counts as a failure)"
     }
     t1=$(bench_cpu_ticks "$SERVE_PID")
+    bench_http_get "$port" /metrics >"$BENCH_TMP/metrics.txt" && writer_phases "$BENCH_TMP/metrics.txt"
     stop_serve
     cpu=$(cpu_us $((t1 - t0)) "$(awk '{ print $1 + $2 }' "$BENCH_TMP/client.time")" "$COUNT")
     echo "cityops CPU per case: $cpu"

@@ -15,6 +15,7 @@
 #   bench_cpu_ticks PID        CPU clock ticks (user+sys) used so far by PID, its reaped
 #                              children and its live children (CLK_TCK a second)
 #   bench_http_ok PORT PATH    1 request to 127.0.0.1:PORT, true on a 200
+#   bench_http_get PORT PATH   the body of a GET to 127.0.0.1:PORT (fails unless 200)
 #
 # The cluster runs as the unprivileged `postgres` user (the session may be root: initdb and
 # postgres refuse to run as root). Clients connect over TCP on loopback as user postgres.
@@ -113,6 +114,16 @@ bench_http_ok() {
     read -r -t 5 line <&9 || line=""
     exec 9<&-
     [[ "$line" == "HTTP/1."?" 200"* ]]
+}
+
+bench_http_get() {
+    local port=$1 path=$2 reply
+    { exec 9<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&9
+    reply=$(timeout 10 cat <&9)
+    exec 9<&-
+    [[ "$reply" == "HTTP/1."?" 200"* ]] || return 1
+    printf '%s\n' "${reply#*$'\r\n\r\n'}"
 }
 
 # pg_start [extra postgresql.conf lines...]

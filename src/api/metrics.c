@@ -59,6 +59,16 @@ static co_err render_writer(co_buf *b, co_app *app)
     if (!rc)
         rc = gauge(b, "cityops_writer_queue_depth", "Write commands waiting for the writer.",
                    "gauge", (double)ws.queued);
+    if (!rc)
+        rc = co_buf_printf(b,
+                           "# HELP cityops_writer_seconds_total Wall time of the writer's batches"
+                           " by phase: executing the commands, committing (log write and"
+                           " flush), and after the commit (views, replies).\n"
+                           "# TYPE cityops_writer_seconds_total counter\n"
+                           "cityops_writer_seconds_total{phase=\"execute\"} %.9f\n"
+                           "cityops_writer_seconds_total{phase=\"commit\"} %.9f\n"
+                           "cityops_writer_seconds_total{phase=\"after\"} %.9f\n",
+                           ws.execute_s, ws.commit_s, ws.after_s);
     return rc;
 }
 

@@ -198,11 +198,28 @@ static int is_storage_error(co_err rc)
     return rc == CO_EDB || rc == CO_EIO || rc == CO_ENOMEM || rc == CO_EINTERNAL;
 }
 
-/* Runs one batch. Returns the number of commands processed. */
+/* Adds to the stats under the lock (co_writer_get_stats reads them there). */
+static void add_stats(co_writer *w, size_t commands, double execute_s, double commit_s,
+                      double after_s)
+{
+    pthread_mutex_lock(&w->lock);
+    w->stats.commits += commands > 0;
+    w->stats.commands += commands;
+    if (commands > w->stats.max_batch)
+        w->stats.max_batch = commands;
+    w->stats.execute_s += execute_s;
+    w->stats.commit_s += commit_s;
+    w->stats.after_s += after_s;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Runs one batch. The counts are in the stats before any command completes
+ * (a client that got its answer sees them). */
 static void run_batch(co_writer *w, co_write_cmd *batch)
 {
     co_event *events = w->events;
     size_t n = 0;
+    double t0 = co_time_mono();
     co_err rc = co_store_begin(w->st);
     w->nseqs = w->used_seqs = 0; /* a server store: one round trip numbers the batch */
     if (!rc && w->shared) {
@@ -222,6 +239,7 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
         if (is_storage_error(c->rc) && !rc)
             rc = c->rc;
     }
+    double t1 = co_time_mono();
     if (!rc)
         rc = co_store_commit(w->st);
     if (rc) {
@@ -230,10 +248,8 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
         if (co_store_rollback(w->st))
             co_log_error("msg=\"rollback failed\"");
     }
-    w->stats.commits++;
-    w->stats.commands += n;
-    if (n > w->stats.max_batch)
-        w->stats.max_batch = n;
+    double t2 = co_time_mono();
+    add_stats(w, n, t1 - t0, t2 - t1, 0);
     size_t i = 0;
     for (co_write_cmd *c = batch, *next; c; c = next, i++) {
         next = c->next;
@@ -255,6 +271,7 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
         c->next = NULL;
         c->done(c);
     }
+    add_stats(w, 0, 0, 0, co_time_mono() - t2);
 }
 
 static void *writer_main(void *arg)

@@ -89,6 +89,10 @@ co_err co_writer_run(co_writer *w, co_write_cmd *cmd) CO_MUST_CHECK;
 typedef struct co_writer_stats {
     uint64_t commits, commands, max_batch;
     uint64_t queued; /* commands waiting now */
+    /* wall time the writer spent, summed over its batches: running the
+     * commands inside the transaction, committing it (the log write and
+     * flush), and afterwards (the committed hooks and completions) */
+    double execute_s, commit_s, after_s;
 } co_writer_stats;
 void co_writer_get_stats(co_writer *w, co_writer_stats *out);
 

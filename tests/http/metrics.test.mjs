@@ -36,6 +36,7 @@ test('every family is declared and well-formed', async () => {
     'cityops_http_request_duration_seconds histogram',
     'cityops_writer_commits_total counter',
     'cityops_writer_queue_depth gauge',
+    'cityops_writer_seconds_total counter',
     'cityops_cases gauge',
     'cityops_projection_rows gauge',
     'cityops_event_seq gauge',
@@ -69,6 +70,11 @@ test('counters follow the work: requests, commands, cases, no lag', async () => 
     get(after0, 'cityops_http_requests_total{method="POST",code="2xx"}') >=
       get(before0, 'cityops_http_requests_total{method="POST",code="2xx"}') + 3, // login + 2 cases
   );
+  // the writer's time by phase grew with those two commits (each phase does work)
+  for (const phase of ['execute', 'commit', 'after']) {
+    const k = `cityops_writer_seconds_total{phase="${phase}"}`;
+    assert.ok(get(after0, k) > get(before0, k), k);
+  }
   assert.equal(get(after0, 'cityops_projection_lag_events'), 0);
   assert.equal(get(after0, 'cityops_event_seq'), get(after0, 'cityops_event_seq_applied'));
   assert.ok(get(after0, 'cityops_event_seq') > get(before0, 'cityops_event_seq'));
