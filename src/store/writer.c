@@ -262,10 +262,10 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
             if (c->extra && w->hooks.announce)
                 w->hooks.announce(w->hooks.arg, &c->result, c->extra);
         }
-        if (c->kind == CO_WRITE_REGISTER) { /* back to its owner, who frees it */
-            c->ev = events[i];                 /* on its own thread (and arena) */
-            memset(&events[i], 0, sizeof events[i]);
-        } else {
+        if (c->kind == CO_WRITE_REGISTER && !c->ev.data && !c->ev.data_text) {
+            c->ev = events[i]; /* execute took it: back to its owner, who frees it */
+            memset(&events[i], 0, sizeof events[i]); /* on its own thread (and arena) */
+        } else { /* (a batch that failed before this command kept it in the command) */
             co_event_clear(&events[i]);
         }
         c->next = NULL;

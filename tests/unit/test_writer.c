@@ -575,6 +575,77 @@ static void test_refused_actions_write_nothing(void **state)
     check_log_is_truth(f->st, 1);
 }
 
+/* A batch that fails part-way: a registration whose number is taken fails
+ * the whole transaction, and the registrations after it in the batch never
+ * run. Each keeps its prepared event (its owner frees it: no leak, under
+ * ASan), the one that ran gets its event back, and nothing of the batch is
+ * stored. The first command's completion holds the writer so that the other
+ * three are queued and form the next batch together. */
+typedef struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int entered, open;
+} gate;
+
+static void gate_done(co_write_cmd *cmd)
+{
+    gate *g = cmd->arg;
+    pthread_mutex_lock(&g->lock);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void test_failed_batch_keeps_prepared_events(void **state)
+{
+    fx *f = *state;
+    int64_t now = co_time_now();
+    co_write_cmd first, cmds[3];
+    memset(&first, 0, sizeof first);
+    memset(cmds, 0, sizeof cmds);
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    co_case d = draft_case(0);
+    assert_int_equal(co_writer_prepare_register(f->w, &d, &OPERATOR, now, &first), CO_OK);
+    first.done = gate_done;
+    first.arg = &g;
+    co_writer_submit(f->w, &first);
+    pthread_mutex_lock(&g.lock);
+    while (!g.entered)
+        pthread_cond_wait(&g.cond, &g.lock);
+    pthread_mutex_unlock(&g.lock);
+    assert_int_equal(first.rc, CO_OK);
+    burst b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        d = draft_case(i + 1);
+        assert_int_equal(co_writer_prepare_register(f->w, &d, &OPERATOR, now, &cmds[i]), CO_OK);
+        cmds[i].done = burst_done;
+        cmds[i].arg = &b;
+    }
+    /* the first of the next batch takes the committed case's number */
+    snprintf(cmds[0].draft.number, sizeof cmds[0].draft.number, "%s", first.result.number);
+    for (int i = 0; i < 3; i++)
+        co_writer_submit(f->w, &cmds[i]);
+    pthread_mutex_lock(&g.lock);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    pthread_mutex_lock(&b.lock);
+    while (b.done < 3)
+        pthread_cond_wait(&b.cond, &b.lock);
+    pthread_mutex_unlock(&b.lock);
+    for (int i = 0; i < 3; i++) {
+        if (cmds[i].rc == CO_OK)
+            fail_msg("command %d of the failed batch succeeded", i);
+        if (!cmds[i].ev.data_text || !cmds[i].ev.data)
+            fail_msg("command %d lost its prepared event", i);
+        co_writer_cmd_clear(&cmds[i]);
+    }
+    co_writer_cmd_clear(&first);
+    check_log_is_truth(f->st, 1);
+}
+
 /* ------------------------------------------------------- case numbers */
 
 static void test_number_format(void **state)
@@ -801,6 +872,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_burst_is_batched_and_stop_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_actions_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_batch_keeps_prepared_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_when_days_interleave, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_nodes_share_a_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_reserve_blocks, setup, teardown),
