@@ -21,6 +21,7 @@
 #include "api/routes.h"
 #include "http/multipart.h"
 #include "lib/alloc.h"
+#include "projection/projection.h"
 #include "lib/strparse.h"
 #include "lib/timeutil.h"
 
@@ -244,6 +245,63 @@ static int list_one(void *vctx, const co_case *c)
     return 0;
 }
 
+/* ------------------------------------------------ lists by area or department */
+
+#define NARROW_IDS 500 /* candidates per store query (co_case_query.ids) */
+
+typedef struct narrow_ctx {
+    co_case_cb cb;
+    void *ctx;
+    int skip;    /* matches still to skip (offset) */
+    int left;    /* matches still wanted */
+    int stopped; /* the caller's callback asked to stop, or left reached 0 */
+} narrow_ctx;
+
+static int narrow_one(void *vctx, const co_case *c)
+{
+    narrow_ctx *n = vctx;
+    if (n->skip > 0) {
+        n->skip--;
+        return 0;
+    }
+    n->left--;
+    if (n->cb(n->ctx, c) || n->left <= 0)
+        n->stopped = 1;
+    return n->stopped;
+}
+
+/* The store's list query. A store without indexes on area and department
+ * (SQLite) gets such lists as candidate ids from the projection, newest
+ * first, and checks every filter on them; the candidates come in growing
+ * rounds (the page, then twice as many) so a page reads few rows. Inbox and
+ * phone lists keep their own indexes. */
+static co_err cases_query(co_app *app, const co_case_query *q, co_case_cb cb, void *ctx)
+{
+    if ((!q->area && !q->dept) || !app->proj || co_store_indexes_place(app->store) || q->phone ||
+        q->pending_role >= 0)
+        return co_store_cases_query(app->store, q, cb, ctx);
+    int limit = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
+    narrow_ctx nc = {cb, ctx, q->offset > 0 ? q->offset : 0, limit, 0};
+    co_projection_idq iq = {q->area, q->dept, q->states, q->from, q->to, q->before_id};
+    int64_t ids[NARROW_IDS];
+    co_case_query sub = *q;
+    sub.offset = 0;
+    sub.limit = NARROW_IDS;
+    sub.before_id = 0;
+    size_t want = (size_t)(limit + nc.skip) + 1;
+    co_err rc = CO_OK;
+    do {
+        want = want < NARROW_IDS ? want : NARROW_IDS;
+        sub.nids = co_projection_case_ids(app->proj, &iq, ids, want, &iq.before);
+        if (!sub.nids)
+            break;
+        sub.ids = ids;
+        rc = co_store_cases_query(app->store, &sub, narrow_one, &nc);
+        want *= 2;
+    } while (!rc && !nc.stopped && iq.before);
+    return rc;
+}
+
 static co_err parse_states(const char *s, unsigned *mask)
 {
     *mask = 0;
@@ -358,7 +416,7 @@ void co_api_cases_list(co_req *r)
         return;
     list_ctx ctx = {r, json_array(), 0, 0, q.pending_role >= 0};
     double t0 = co_time_mono();
-    co_err rc = co_store_cases_query(app->store, &q, list_one, &ctx);
+    co_err rc = cases_query(app, &q, list_one, &ctx);
     if (rc) {
         json_decref(ctx.items);
         co_reply_err(r, rc, "无法查询案件 / cannot query cases");

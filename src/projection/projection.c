@@ -191,16 +191,19 @@ static int32_t area_lookup(const co_projection *p, const char *code)
     }
 }
 
-/* The finest of the case's area codes that the hierarchy knows. */
+/* The finest of the case's area codes that the hierarchy knows; -1 when it
+ * has none, -2 when it has only codes the hierarchy does not know. */
 static int32_t case_area(const co_projection *p, const co_case *c)
 {
     const char *codes[] = {c->grid, c->community, c->street, c->district};
+    int any = 0;
     for (size_t i = 0; i < 4; i++) {
         int32_t a = area_lookup(p, codes[i]);
         if (a >= 0)
             return a;
+        any |= codes[i][0] != '\0';
     }
-    return -1;
+    return any ? -2 : -1;
 }
 
 /* ------------------------------------------------------------- lifecycle */

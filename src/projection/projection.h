@@ -64,6 +64,24 @@ co_err co_projection_apply(co_projection *p, const co_case *c, const co_event *e
  * CO_ENOTFOUND when the case is not in the projection. */
 co_err co_projection_attribute(co_projection *p, const co_event *ev) CO_MUST_CHECK;
 
+/* Narrowing a case list (caseids.c): the ids, newest first and below
+ * before (0 = from the newest), of the cases that may match. Every filter is
+ * optional; the set may hold more than the matches (a case whose area the
+ * hierarchy does not know is in it for any area), never fewer, so the store
+ * must check each filter again. */
+typedef struct co_projection_idq {
+    const char *area;       /* area code prefix, NULL = any */
+    const char *dept;       /* department in charge or first department, NULL = any */
+    unsigned states;        /* mask of (1u << co_state), 0 = any */
+    int64_t from, to;       /* created in [from, to) (Unix s), 0 = open-ended */
+    int64_t before;
+} co_projection_idq;
+
+/* Writes at most max ids into ids and returns how many; *next is the
+ * `before` to continue with, 0 when no older case is left. */
+size_t co_projection_case_ids(co_projection *p, const co_projection_idq *q, int64_t *ids,
+                              size_t max, int64_t *next);
+
 typedef struct co_projection_info {
     uint64_t rows;
     size_t row_bytes;      /* column bytes per row */

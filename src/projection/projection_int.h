@@ -78,7 +78,7 @@ typedef struct co_proj_chunk {
     uint32_t flags[CO_PROJ_CHUNK];     /* co_case.flags */
     uint32_t efacts[CO_PROJ_CHUNK];    /* evaluation counters the row adds to while not overdue */
     uint32_t hpos[CO_PROJ_CHUNK];      /* slot + 1 in the deadline heap, 0 = not in it */
-    int32_t area[CO_PROJ_CHUNK];       /* finest known area index, -1 none */
+    int32_t area[CO_PROJ_CHUNK];       /* finest known area index, -1 none, -2 unknown codes */
     uint16_t lvl[3][CO_PROJ_CHUNK];    /* district/street/community ordinal + 1, 0 none */
     uint16_t cat[CO_PROJ_CHUNK];       /* interned category */
     uint16_t dept[CO_PROJ_CHUNK];      /* interned department in charge */

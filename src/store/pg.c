@@ -921,6 +921,7 @@ static co_err pg_audit_each(void *vimpl, int64_t before_id, int limit, co_audit_
 
 const co_store_backend co_store_pg = {
     .name = "postgresql",
+    .indexes_place = 1,
     .open = pg_open,
     .close = pg_close,
     .schema_version = pg_schema_version,

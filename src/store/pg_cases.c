@@ -250,7 +250,8 @@ static co_err frag(co_buf *sql, const co_pg_params *p, const char *fmt)
 
 /* Builds the query from a fixed set of fragments; every value is a
  * parameter ($n in the order added), never text pasted into the SQL. */
-static co_err build_query(const co_case_query *q, co_buf *sql, co_pg_params *p)
+static co_err build_query(const co_case_query *q, const char *ids_text, co_buf *sql,
+                          co_pg_params *p)
 {
     co_err rc = co_buf_puts(sql, "SELECT doc FROM cases WHERE true");
     if (!rc && q->states) {
@@ -328,6 +329,10 @@ static co_err build_query(const co_case_query *q, co_buf *sql, co_pg_params *p)
         for (int i = 0; i < 4; i++)
             co_pg_real(p, q->bbox[i]);
     }
+    if (!rc && q->ids) {
+        rc = frag(sql, p, " AND id IN (SELECT (jsonb_array_elements_text($%d::jsonb))::bigint)");
+        co_pg_text(p, ids_text);
+    }
     if (!rc) {
         rc = co_buf_printf(sql, " ORDER BY id DESC LIMIT $%d", p->n + 1);
         co_pg_int(p, q->limit > 0 && q->limit <= 500 ? q->limit : 50);
@@ -342,10 +347,13 @@ static co_err build_query(const co_case_query *q, co_buf *sql, co_pg_params *p)
 co_err co_pg_cases_query(void *impl, const co_case_query *q, int (*cb)(void *, const co_case *),
                          void *ctx)
 {
-    co_buf sql;
+    co_buf sql, ids;
     co_buf_init(&sql, 4096);
+    co_buf_init(&ids, 16 * 500 + 8);
     co_pg_params p = {0};
-    co_err rc = build_query(q, &sql, &p);
+    co_err rc = q->ids ? co_store_ids_json(q->ids, q->nids, &ids) : CO_OK;
+    if (!rc)
+        rc = build_query(q, ids.data, &sql, &p);
     if (!rc) {
         case_ctx cc = {cb, ctx, NULL, CO_OK};
         rc = co_pg_run(impl, sql.data, &p, case_row, &cc, NULL);
@@ -353,6 +361,7 @@ co_err co_pg_cases_query(void *impl, const co_case_query *q, int (*cb)(void *, c
             rc = cc.rc;
     }
     co_buf_free(&sql);
+    co_buf_free(&ids);
     return rc;
 }
 

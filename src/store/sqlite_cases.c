@@ -249,6 +249,8 @@ static co_err build_query(const co_case_query *q, co_buf *sql)
     if (!rc && q->bbox)
         rc = co_buf_puts(sql, " AND json_extract(doc,'$.location.lon') BETWEEN ?44 AND ?46"
                               " AND json_extract(doc,'$.location.lat') BETWEEN ?45 AND ?47");
+    if (!rc && q->ids)
+        rc = co_buf_puts(sql, " AND id IN (SELECT value FROM json_each(?49))");
     if (!rc)
         rc = co_buf_puts(sql, q->offset > 0 ? " ORDER BY id DESC LIMIT ?13 OFFSET ?48"
                                             : " ORDER BY id DESC LIMIT ?13");
@@ -258,8 +260,9 @@ static co_err build_query(const co_case_query *q, co_buf *sql)
 co_err co_sqlite_cases_query(void *impl, const co_case_query *q,
                              int (*cb)(void *, const co_case *), void *ctx)
 {
-    co_buf sql;
+    co_buf sql, ids;
     co_buf_init(&sql, 2048);
+    co_buf_init(&ids, 16 * 500 + 8);
     sqlite3_stmt *st = NULL;
     co_err rc = build_query(q, &sql);
     if (rc || (rc = co_sqlite_prepare(co_sqlite_conn(impl), sql.data, &st)))
@@ -290,10 +293,14 @@ co_err co_sqlite_cases_query(void *impl, const co_case_query *q,
     for (int i = 0; q->bbox && i < 4; i++)
         sqlite3_bind_double(st, 44 + i, q->bbox[i]);
     sqlite3_bind_int(st, 48, q->offset > 0 ? q->offset : 0);
-    rc = each_case(st, cb, ctx);
+    if (q->ids && (rc = co_store_ids_json(q->ids, q->nids, &ids)) == CO_OK)
+        sqlite3_bind_text(st, 49, ids.data, (int)ids.len, SQLITE_STATIC);
+    if (!rc)
+        rc = each_case(st, cb, ctx);
 out:
     sqlite3_finalize(st);
     co_buf_free(&sql);
+    co_buf_free(&ids);
     return rc;
 }
 

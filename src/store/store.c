@@ -333,6 +333,19 @@ int co_store_shared(const co_store *s)
     return s->be->reserve != NULL;
 }
 
+int co_store_indexes_place(const co_store *s)
+{
+    return s->be->indexes_place;
+}
+
+co_err co_store_ids_json(const int64_t *ids, size_t n, co_buf *out)
+{
+    co_err rc = co_buf_puts(out, "[");
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = co_buf_printf(out, i ? ",%lld" : "%lld", (long long)ids[i]);
+    return rc ? rc : co_buf_puts(out, "]");
+}
+
 co_err co_store_changes_since(co_store *s, int64_t after, int64_t before, int limit,
                               co_change_cb cb, void *ctx)
 {

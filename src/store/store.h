@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "domain/case.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 
 typedef struct co_store co_store;
@@ -113,6 +114,8 @@ typedef struct co_case_query {
     const char *categories;   /* JSON array of packed categories "[10101,20102]", NULL = any */
     const double *bbox;       /* {min lon, min lat, max lon, max lat} (WGS84), NULL = any */
     int offset;               /* skip this many matches first (pages), 0 = none */
+    const int64_t *ids;       /* only these case ids (candidates, at most 500), NULL = any */
+    size_t nids;
 } co_case_query;
 
 /* ---- audit log ---- */
@@ -193,6 +196,9 @@ typedef void (*co_backup_progress_cb)(void *ctx, int64_t done, int64_t total);
 /* ---- the back-end table ---- */
 typedef struct co_store_backend {
     const char *name;
+    /* 1 when the cases table has indexes on area and department, so a list
+     * filtered by them is fast in the store itself (co_store_indexes_place) */
+    int indexes_place;
     co_err (*open)(const char *dir, void **impl);
     void (*close)(void *impl);
     int (*schema_version)(void *impl);
@@ -419,6 +425,13 @@ co_err co_store_backup(co_store *s, const char *dest, co_backup_progress_cb cb, 
  * transaction-wide lock before their first statement, so sequence order is
  * commit order: a reader that sees event N sees every event before it. */
 int co_store_shared(const co_store *s);
+/* 1 when the store indexes cases by area and department. SQLite does not:
+ * every such index costs a random page write per case at intake, so the
+ * caller narrows those lists with the in-memory projection (co_case_query
+ * ids) and the store checks the candidates. */
+int co_store_indexes_place(const co_store *s);
+/* For the back-ends: writes ids as a JSON array ("[3,2,1]") into out. */
+co_err co_store_ids_json(const int64_t *ids, size_t n, co_buf *out) CO_MUST_CHECK;
 /* The events with after < seq < before (before 0: no bound), in sequence
  * order, at most limit (1..10000), each with its case's current row. */
 co_err co_store_changes_since(co_store *s, int64_t after, int64_t before, int limit,

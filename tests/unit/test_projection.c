@@ -1,7 +1,8 @@
 /* test_projection.c — unit tests of src/projection/projection.c: insert and
  * update by id, the row size budget, area resolution (finest known code,
  * ancestors), interning limits, event attribution, and a concurrent reader
- * running stats while a writer applies. Each test builds and frees its own
+ * running stats while a writer applies, and the candidate ids of lists by
+ * area and department (caseids.c) against a brute-force check. Each test builds and frees its own
  * projection over the fixture areas (projection_fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -364,6 +365,127 @@ static void test_concurrent_reader(void **state)
     co_areas_free(as);
 }
 
+/* ---- co_projection_case_ids (caseids.c) against a brute-force check ---- */
+
+#define IDS_N 30000
+static const char *const ids_depts[] = {"D-A", "D-B", "D-C", ""};
+
+/* The case with id i: ids skip multiples of 3; one in 50 has no area, one
+ * in 70 a grid the hierarchy does not know (its district is known), one in
+ * 70 codes it does not know at all. */
+static void ids_case(co_case *c, int64_t i)
+{
+    char created[40];
+    snprintf(created, sizeof created, "2026-02-%02dT10:00:00+08:00", (int)(1 + i % 28));
+    fx_case(c, i, created, i % 50 == 0    ? NULL
+                                : i % 70 == 0  ? "150102009009009"
+                                : i % 70 == 35 ? "159999001001001"
+                                               : fx_grids[i % 5]);
+    snprintf(c->dept, sizeof c->dept, "%s", ids_depts[i % 4]);
+    snprintf(c->first_dept, sizeof c->first_dept, "%s", ids_depts[(i / 4) % 4]);
+    c->state = (co_state)(CO_ST_REGISTERED + (int)(i % 5));
+}
+
+/* What the store's SQL says for the case (area: prefix of the finest code). */
+static int ids_sql_match(const co_case *c, const co_projection_idq *q)
+{
+    const char *area = co_case_finest_area(c);
+    if (q->area && strncmp(area, q->area, strlen(q->area)) != 0)
+        return 0;
+    if (q->dept && strcmp(c->dept, q->dept) != 0 && strcmp(c->first_dept, q->dept) != 0)
+        return 0;
+    if (q->states && !(q->states & (1u << c->state)))
+        return 0;
+    if ((q->from && c->created < q->from) || (q->to && c->created >= q->to))
+        return 0;
+    return !q->before || c->id < q->before;
+}
+
+static void ids_check(co_projection *p, co_projection_idq q, size_t page)
+{
+    static int64_t got[IDS_N * 2];
+    size_t n = 0, rounds = 0;
+    int64_t ids[64], before = q.before;
+    do {
+        int64_t next = -1;
+        size_t k = co_projection_case_ids(p, &q, ids, page, &next);
+        assert_true(k <= page);
+        assert_true(next >= 0 && (!next || next < (q.before ? q.before : INT64_MAX)));
+        for (size_t i = 0; i < k; i++)
+            got[n++] = ids[i];
+        q.before = next;
+        assert_true(++rounds <= IDS_N * 2);
+    } while (q.before);
+    co_case c;
+    size_t matches = 0, j = 0;
+    q.before = before;
+    for (int64_t id = IDS_N * 2; id >= 1; id--) {
+        if (id % 3 == 0)
+            continue;
+        ids_case(&c, id);
+        int m = ids_sql_match(&c, &q);
+        matches += (size_t)m;
+        /* every match is a candidate, in order; extra candidates only where
+         * the projection cannot know the area */
+        int extra = !m && q.area && c.grid[0] && (id % 70 == 0 || id % 70 == 35);
+        if (m || (j < n && got[j] == id && extra)) {
+            assert_true(j < n);
+            assert_int_equal(got[j], id);
+            j++;
+        }
+    }
+    assert_int_equal(j, n);
+    assert_true(matches > 0 || !n);
+}
+
+static void test_case_ids(void **state)
+{
+    (void)state;
+    co_areas *as;
+    co_projection *p = new_proj(&as);
+    co_case c;
+    for (int64_t i = IDS_N * 2; i >= 1; i--) /* newest first: rows are not in id order */
+        if (i % 3) {
+            ids_case(&c, i);
+            assert_int_equal(co_projection_apply(p, &c, NULL), CO_OK);
+        }
+    unsigned open = (1u << CO_ST_DISPATCHED) | (1u << CO_ST_HANDLING);
+    const co_projection_idq qs[] = {
+        {FX_D1, NULL, 0, 0, 0, 0},
+        {FX_S_A, NULL, 0, 0, 0, 0},
+        {FX_C_A2, NULL, 0, 0, 0, 0},
+        {FX_G_A1_2, NULL, 0, 0, 0, 0},
+        {"150102009", NULL, 0, 0, 0, 0}, /* only the unknown grid's cases */
+        {FX_D2, "D-B", 0, 0, 0, 0},
+        {NULL, "D-C", open, 0, 0, 9001},
+        {NULL, "", 0, 0, 0, 0},
+        {NULL, "D-NONE", 0, 0, 0, 0},
+        {FX_S_C, "D-A", 0, fx_t("2026-02-10T00:00:00+08:00"), fx_t("2026-02-12T00:00:00+08:00"), 0},
+        {"159999", NULL, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        ids_check(p, qs[i], 1);
+        ids_check(p, qs[i], 7);
+        ids_check(p, qs[i], 64);
+    }
+    /* a new case is a candidate at once; an updated one moves with its row */
+    ids_case(&c, IDS_N * 3);
+    snprintf(c.dept, sizeof c.dept, "D-NEW");
+    assert_int_equal(co_projection_apply(p, &c, NULL), CO_OK);
+    co_projection_idq q = {NULL, "D-NEW", 0, 0, 0, 0};
+    int64_t ids[4], next = -1;
+    assert_int_equal(co_projection_case_ids(p, &q, ids, 4, &next), 1);
+    assert_int_equal(ids[0], IDS_N * 3);
+    assert_int_equal(next, 0);
+    ids_case(&c, 5);
+    snprintf(c.dept, sizeof c.dept, "D-NEW");
+    assert_int_equal(co_projection_apply(p, &c, NULL), CO_OK);
+    assert_int_equal(co_projection_case_ids(p, &q, ids, 4, &next), 2);
+    assert_int_equal(ids[1], 5);
+    co_projection_free(p);
+    co_areas_free(as);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_no_areas),
         cmocka_unit_test(test_attribution),
         cmocka_unit_test(test_concurrent_reader),
+        cmocka_unit_test(test_case_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
