@@ -364,7 +364,7 @@ static void test_damaged_index_page_is_reported(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT rootpage, (SELECT page_size FROM pragma_page_size)"
-                                        " FROM sqlite_schema WHERE name='events_case'",
+                                        " FROM sqlite_schema WHERE name='sqlite_autoindex_cases_1'",
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
