@@ -56,8 +56,25 @@ void co_time_format(int64_t t, char out[CO_TIME_ISO_MAX])
     int64_t sec = local - days * 86400;
     int y, m, d;
     co_civil_from_days(days, &y, &m, &d);
-    snprintf(out, CO_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", y, m, d,
-             (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+    if (y < 0 || y > 9999) { /* never parsed back (co_time_parse refuses it) */
+        snprintf(out, CO_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", y, m, d,
+                 (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+        return;
+    }
+    /* by hand: this runs for every time field of every case served */
+    static const char tail[] = "+08:00";
+    int v[6] = {y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60)};
+    char *o = out;
+    *o++ = (char)('0' + y / 1000);
+    *o++ = (char)('0' + y / 100 % 10);
+    for (int i = 0; i < 6; i++) {
+        int x = i ? v[i] : y % 100;
+        if (i)
+            *o++ = "--T::"[i - 1];
+        *o++ = (char)('0' + x / 10);
+        *o++ = (char)('0' + x % 10);
+    }
+    memcpy(o, tail, sizeof tail);
 }
 
 static int digits(const char **p, int n, int *out)

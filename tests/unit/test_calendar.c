@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "calendar/calendar.h"
 #include "lib/alloc.h"
@@ -424,6 +426,30 @@ static void test_bad_args(void **state)
     co_calendar_free(cal);
 }
 
+/* co_time_format writes its digits by hand: it must agree with the C
+ * library's calendar for every second it can be given, and round-trip. */
+static void test_time_format_matches_libc(void **state)
+{
+    (void)state;
+    for (int64_t t = -62167248000LL; t < 253402300800LL; t += 9876543 + (t & 0xfff)) {
+        char got[CO_TIME_ISO_MAX], want[96];
+        co_time_format(t, got);
+        time_t local = (time_t)(t + 8 * 3600);
+        struct tm tm;
+        assert_non_null(gmtime_r(&local, &tm));
+        if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+            continue;
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+        if (tm.tm_year + 1900 < 1000) /* strftime does not pad the year */
+            snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        assert_string_equal(got, want);
+        int64_t back = 0;
+        assert_int_equal(co_time_parse(got, &back), CO_OK);
+        assert_int_equal(back, t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_set_day_later_year),
         cmocka_unit_test(test_days_2026),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_time_format_matches_libc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
