@@ -12,6 +12,7 @@
 
 #include "domain/dedup.h"
 #include "lib/alloc.h"
+#include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/strparse.h"
 #include "lib/timeutil.h"
@@ -98,6 +99,8 @@ void co_dup_committed(co_app *app, const co_case *c, const co_event *ev)
 
 /* ---------------------------------------------------------- candidates */
 
+#define CO_DUP_TEXT_MAX (64 * 1024) /* the intake's candidates as text */
+
 static double round_to(double v, double unit)
 {
     return round(v / unit) * unit;
@@ -129,26 +132,51 @@ static json_t *candidate_json(co_req *r, const co_dedup_hit *h)
                      c.address);
 }
 
-/* The same from what the index holds (intake: no store read). The intake
- * roles are scoped by area only (handlers do not register cases). */
-static json_t *candidate_json_mem(co_req *r, const co_dedup_hit *h)
+/* The same from what the index holds (intake: no store read), written
+ * straight as text into out (what json_dumps of candidate_json's object
+ * would print). Nothing is written when the case is outside the user's
+ * scope (the intake roles are scoped by area only: handlers do not register
+ * cases) or a text is not UTF-8. */
+static co_err candidate_text_mem(co_req *r, const co_dedup_hit *h, co_buf *out, int first)
 {
     co_app *app = (co_app *)r->app;
     const co_session *s = r->session;
     if (!s || s->role == CO_ROLE_HANDLER ||
         (s->scope[0] && strncmp(h->area, s->scope, strlen(s->scope)) != 0))
-        return NULL;
+        return CO_OK;
     char cat[8], cat_name[64], created[CO_TIME_ISO_MAX];
     co_category_format(h->category, cat);
     co_app_category_name(app, h->category, cat_name, sizeof cat_name);
     co_time_format(h->created, created);
-    return json_pack("{s:I,s:s,s:f,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)h->id,
-                     "number", h->number, "score", round_to(h->score, 0.001), "distance_m",
-                     round_to(h->distance_m, 0.1), "text_similarity",
-                     round_to(h->text_sim, 0.001), "category", cat, "category_name", cat_name,
-                     "created", created, "state", co_state_name(h->state), "state_zh",
-                     co_state_name_zh(h->state), "description", h->description, "address",
-                     h->address);
+    size_t mark = out->len;
+    co_err rc = co_buf_puts(out, first ? "{" : ",{");
+    if (!rc && !(rc = co_jsonw_key(out, "id", 1)))
+        rc = co_jsonw_int(out, h->id);
+    const struct {
+        const char *key;
+        const char *str; /* NULL: the real */
+        double real;
+    } f[] = {{"number", h->number, 0},
+             {"score", NULL, round_to(h->score, 0.001)},
+             {"distance_m", NULL, round_to(h->distance_m, 0.1)},
+             {"text_similarity", NULL, round_to(h->text_sim, 0.001)},
+             {"category", cat, 0},
+             {"category_name", cat_name, 0},
+             {"created", created, 0},
+             {"state", co_state_name(h->state), 0},
+             {"state_zh", co_state_name_zh(h->state), 0},
+             {"description", h->description, 0},
+             {"address", h->address, 0}};
+    for (size_t i = 0; !rc && i < sizeof f / sizeof f[0]; i++)
+        if (!(rc = co_jsonw_key(out, f[i].key, 0)))
+            rc = f[i].str ? co_jsonw_str(out, f[i].str) : co_jsonw_real(out, f[i].real);
+    if (!rc)
+        rc = co_buf_puts(out, "}");
+    if (rc) {
+        out->len = mark;
+        out->data[mark] = '\0';
+    }
+    return rc == CO_EINVAL ? CO_OK : rc; /* a bad text drops the candidate, as jansson did */
 }
 
 static json_t *candidates_json(co_req *r, const co_dedup_hit *hits, size_t n)
@@ -281,7 +309,7 @@ void co_api_dedup_config_put(co_req *r)
 
 struct co_dup_intake {
     co_app *app;
-    json_t *candidates;         /* staff view of the top candidates (NULL for the public) */
+    co_buf candidates;          /* JSON text: staff view of the top candidates ("[]" for the public) */
     char into[CO_NUMBER_MAX];   /* automatic merge target, "" = none */
     double score;
     co_write_cmd merge;         /* the automatic merge */
@@ -303,13 +331,16 @@ co_dup_intake *co_dup_intake_begin(co_req *r, const co_write_cmd *reg)
     size_t n = co_dedup_find(app->dedup, &q, hits, CO_DUP_INTAKE_TOP, NULL);
     co_dup_intake *di = co_xcalloc(1, sizeof *di);
     di->app = app;
-    if (r->session) {
-        di->candidates = json_array();
-        for (size_t i = 0; i < n; i++) {
-            json_t *o = candidate_json_mem(r, &hits[i]);
-            if (o)
-                json_array_append_new(di->candidates, o);
-        }
+    co_buf_init(&di->candidates, CO_DUP_TEXT_MAX);
+    co_err rc = co_buf_puts(&di->candidates, "[");
+    for (size_t i = 0; r->session && !rc && i < n; i++)
+        rc = candidate_text_mem(r, &hits[i], &di->candidates, di->candidates.len == 1);
+    if (!rc)
+        rc = co_buf_puts(&di->candidates, "]");
+    if (rc) { /* cannot happen within the limit: answer without candidates */
+        co_buf_reset(&di->candidates);
+        if (co_buf_puts(&di->candidates, "[]"))
+            co_log_warn("msg=\"no room for the duplicates list\"");
     }
     double threshold = app->dedup_auto;
     if (n && threshold > 0 && hits[0].score >= threshold) {
@@ -380,24 +411,25 @@ static void reply_doc_plus(co_req *r, const char *doc, const char *tail)
 
 void co_dup_intake_reply(co_req *r, co_dup_intake *di, const co_write_cmd *reg, int show_phone)
 {
-    json_t *cands = di && di->candidates ? json_incref(di->candidates) : json_array();
+    const char *list = di && di->candidates.data ? di->candidates.data : "[]";
+    if (show_phone && reg->doc && !(di && di->merged)) {
+        /* the stored document and the candidates' text: nothing encoded twice */
+        size_t n = strlen(list) + 16;
+        char *tail = co_xmalloc(n);
+        snprintf(tail, n, "\"duplicates\":%s", list);
+        reply_doc_plus(r, reg->doc, tail);
+        co_free(tail);
+        return;
+    }
+    json_t *cands = json_loads(list, 0, NULL);
+    if (!cands)
+        cands = json_array();
     if (di && di->merged) {
         json_t *o = co_case_to_json(&di->merge.result, show_phone);
         json_object_set_new(o, "duplicates", cands);
         json_object_set_new(o, "auto_merged", json_pack("{s:s,s:f}", "into", di->into, "score",
                                                         round_to(di->score, 0.001)));
         co_reply_json(r, 201, o);
-        return;
-    }
-    if (show_phone && reg->doc) { /* the stored document: no second encoding of the case */
-        char *list = json_dumps(cands, JSON_COMPACT);
-        json_decref(cands);
-        size_t n = strlen(list ? list : "[]") + 16;
-        char *tail = co_xmalloc(n);
-        snprintf(tail, n, "\"duplicates\":%s", list ? list : "[]");
-        reply_doc_plus(r, reg->doc, tail);
-        co_free(tail);
-        free(list);
         return;
     }
     json_t *o = co_case_to_json(&reg->result, 0);
@@ -409,7 +441,7 @@ void co_dup_intake_free(co_dup_intake *di)
 {
     if (!di)
         return;
-    json_decref(di->candidates);
+    co_buf_free(&di->candidates);
     json_decref(di->merge.params);
     co_free(di);
 }

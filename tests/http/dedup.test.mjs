@@ -70,6 +70,9 @@ describe('candidates', () => {
     assert.equal(r.status, 200, r.text);
     assert.ok(dupIds(r.json.candidates).includes(master.id));
     assert.ok(!dupIds(r.json.candidates).includes(again.id), 'never itself');
+    // the intake writes its candidates as text, /duplicates through jansson: the same object
+    assert.deepEqual(hit, r.json.candidates.find((d) => d.id === master.id));
+    assert.deepEqual(Object.keys(hit), Object.keys(r.json.candidates[0]));
     assert.equal(typeof r.json.took_us, 'number');
     // the dispatcher sees them too (by number)
     const d = await get(`/api/v1/cases/${again.number}/duplicates`, 'dispatcher');
