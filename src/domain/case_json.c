@@ -1,4 +1,5 @@
-/* case_json.c — a case as JSON and back. Times are ISO 8601 with +08:00
+/* case_json.c — a case as JSON and back (as a jansson tree, or written
+ * straight as the same text by co_case_json_text). Times are ISO 8601 with +08:00
  * (0 = null). The same document is stored in register events and served by
  * the API, so from_json(to_json(c)) == c for every field (a unit test checks
  * it). The caller's phone is masked unless show_phone. */
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "domain/workflow.h"
+#include "lib/jsonw.h"
 #include "lib/timeutil.h"
 
 static json_t *jtime(int64_t t)
@@ -77,6 +79,149 @@ json_t *co_case_to_json(const co_case *c, int show_phone)
         json_array_append_new(ph, json_string(c->photos[i]));
     json_object_set_new(o, "photos", ph);
     return o;
+}
+
+/* ---- the same document written straight as text (co_case_json_text) ---- */
+
+typedef struct jw {
+    co_buf *b;
+    co_err rc;
+} jw;
+
+/* A key and its string; a text that is not UTF-8 leaves the key out, as
+ * jansson's json_string refusing it did. */
+static void jw_str(jw *w, const char *k, const char *v)
+{
+    if (w->rc)
+        return;
+    size_t mark = w->b->len;
+    if (!(w->rc = co_jsonw_key(w->b, k, 0)))
+        w->rc = co_jsonw_str(w->b, v ? v : "");
+    if (w->rc == CO_EINVAL) {
+        w->b->len = mark;
+        w->b->data[mark] = '\0';
+        w->rc = CO_OK;
+    }
+}
+
+static void jw_int(jw *w, const char *k, int64_t v)
+{
+    if (!w->rc && !(w->rc = co_jsonw_key(w->b, k, 0)))
+        w->rc = co_jsonw_int(w->b, v);
+}
+
+static void jw_time(jw *w, const char *k, int64_t t)
+{
+    char buf[CO_TIME_ISO_MAX];
+    if (!t) {
+        if (!w->rc && !(w->rc = co_jsonw_key(w->b, k, 0)))
+            w->rc = co_buf_append(w->b, "null", 4);
+        return;
+    }
+    co_time_format(t, buf);
+    jw_str(w, k, buf);
+}
+
+static void jw_raw(jw *w, const char *s)
+{
+    if (!w->rc)
+        w->rc = co_buf_puts(w->b, s);
+}
+
+static void jw_location(jw *w, const co_case *c)
+{
+    if (!isfinite(c->lon) || !isfinite(c->lat)) {
+        jw_raw(w, ",\"location\":null");
+        return;
+    }
+    jw_raw(w, ",\"location\":{\"lon\":");
+    if (!w->rc)
+        w->rc = co_jsonw_real(w->b, c->lon);
+    jw_raw(w, ",\"lat\":");
+    if (!w->rc)
+        w->rc = co_jsonw_real(w->b, c->lat);
+    jw_raw(w, "}");
+}
+
+static void jw_caller(jw *w, const co_case *c, const char *phone)
+{
+    if (w->rc || !co_jsonw_utf8_ok(c->caller_name) || !co_jsonw_utf8_ok(phone))
+        return; /* json_pack refused the object: no "caller" at all */
+    jw_raw(w, ",\"caller\":{\"name\":");
+    if (!w->rc)
+        w->rc = co_jsonw_str(w->b, c->caller_name);
+    jw_raw(w, ",\"phone\":");
+    if (!w->rc)
+        w->rc = co_jsonw_str(w->b, phone);
+    jw_raw(w, "}");
+}
+
+static void jw_photos(jw *w, const co_case *c)
+{
+    jw_raw(w, ",\"photos\":[");
+    int first = 1;
+    for (int i = 0; i < c->nphotos && !w->rc; i++) {
+        if (!co_jsonw_utf8_ok(c->photos[i]))
+            continue;
+        if (!first)
+            jw_raw(w, ",");
+        if (!w->rc)
+            w->rc = co_jsonw_str(w->b, c->photos[i]);
+        first = 0;
+    }
+    jw_raw(w, "]");
+}
+
+co_err co_case_json_text(const co_case *c, int show_phone, co_buf *out)
+{
+    char cat[8], phone[CO_PHONE_MAX];
+    co_category_format(c->category, cat);
+    if (show_phone)
+        snprintf(phone, sizeof phone, "%s", c->caller_phone);
+    else
+        co_phone_mask(c->caller_phone, phone);
+    jw w = {out, co_buf_puts(out, "{\"id\":")};
+    if (!w.rc)
+        w.rc = co_jsonw_int(out, c->id);
+    jw_str(&w, "number", c->number);
+    jw_time(&w, "created", c->created);
+    jw_time(&w, "updated", c->updated);
+    jw_str(&w, "channel", co_channel_name(c->channel));
+    jw_str(&w, "request_type", co_reqtype_name(c->reqtype));
+    jw_str(&w, "severity", co_severity_name(c->severity));
+    jw_str(&w, "category", cat);
+    jw_int(&w, "tax_version", c->tax_version);
+    jw_str(&w, "state", co_state_name(c->state));
+    jw_str(&w, "state_zh", co_state_name_zh(c->state));
+    jw_int(&w, "flags", c->flags);
+    jw_location(&w, c);
+    jw_str(&w, "grid", c->grid);
+    jw_str(&w, "community", c->community);
+    jw_str(&w, "street", c->street);
+    jw_str(&w, "district", c->district);
+    jw_str(&w, "address", c->address);
+    jw_str(&w, "description", c->description);
+    jw_caller(&w, c, phone);
+    jw_str(&w, "reporter", c->reporter);
+    jw_str(&w, "dept", c->dept);
+    jw_str(&w, "routed_dept", c->routed_dept);
+    jw_str(&w, "first_dept", c->first_dept);
+    jw_str(&w, "merged_into", c->merged_into);
+    jw_time(&w, "step_started", c->step_started);
+    jw_time(&w, "step_due", c->step_due);
+    jw_time(&w, "dispatched_at", c->dispatched_at);
+    jw_time(&w, "disposal_due", c->disposal_due);
+    jw_int(&w, "disposal_left", c->disposal_left);
+    jw_time(&w, "handled_at", c->handled_at);
+    jw_time(&w, "closed_at", c->closed_at);
+    jw_int(&w, "rework", c->rework);
+    jw_int(&w, "dispatches", c->dispatches);
+    jw_int(&w, "extensions", c->extensions);
+    jw_str(&w, "close_type", co_close_type_name(c->close_type));
+    jw_str(&w, "satisfaction", co_satisfaction_name(c->satisfaction));
+    jw_photos(&w, c);
+    jw_raw(&w, "}");
+    return w.rc;
 }
 
 /* Copies s into dst, cut (when too long) at a character boundary: half a

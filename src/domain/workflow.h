@@ -14,6 +14,7 @@
 #include "calendar/calendar.h"
 #include "domain/case.h"
 #include "domain/role.h"
+#include "lib/buf.h"
 
 /* Step limits (working time) for the steps that are not the disposal. */
 #define CO_WF_LIMIT_FILE "2wh"      /* 受理 → 立案 */
@@ -94,6 +95,10 @@ co_err co_wf_register(const co_wf_env *env, const co_case *c, const co_wf_actor 
 /* Serialises / reads the whole case as JSON (used by register events and the
  * API). co_case_to_json masks the caller's phone unless show_phone. */
 json_t *co_case_to_json(const co_case *c, int show_phone);
+/* Appends to out exactly what json_dumps(co_case_to_json(c, show_phone),
+ * JSON_COMPACT) prints, without building the tree (the intake's hot path).
+ * CO_ETOOBIG past out's limit. */
+co_err co_case_json_text(const co_case *c, int show_phone, co_buf *out) CO_MUST_CHECK;
 co_err co_case_from_json(const json_t *j, co_case *c) CO_MUST_CHECK;
 
 #endif

@@ -10,6 +10,7 @@
 #include "lib/timeutil.h"
 
 #define MAX_BATCH 2048
+#define CO_WRITER_DOC_MAX (256 * 1024) /* a case document as text (texts are capped far below) */
 
 struct co_writer {
     co_store *st;
@@ -376,8 +377,13 @@ co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_w
     cmd->now = now;
     if ((rc = co_wf_register(w->hooks.env, &c, who, now, &cmd->ev, &cmd->draft)))
         return rc;
-    json_t *jcase = json_object_get(cmd->ev.data, "case");
-    cmd->doc = json_dumps(jcase, JSON_COMPACT);
+    /* the document as text, written straight from the case the event's tree
+     * was built from (the same bytes json_dumps would print; cheaper) */
+    co_buf doc;
+    co_buf_init(&doc, CO_WRITER_DOC_MAX);
+    if (co_case_json_text(&cmd->draft, 1, &doc) == CO_OK)
+        cmd->doc = co_buf_take(&doc);
+    co_buf_free(&doc);
     size_t n = cmd->doc ? strlen(cmd->doc) : 0;
     cmd->ev.data_text = n ? malloc(n + 16) : NULL;
     if (!cmd->ev.data_text) {
@@ -395,7 +401,7 @@ co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_w
 void co_writer_cmd_clear(co_write_cmd *cmd)
 {
     co_event_clear(&cmd->ev);
-    free(cmd->doc);
+    co_free(cmd->doc);
     cmd->doc = NULL;
     free(cmd->extra);
     cmd->extra = NULL;

@@ -377,6 +377,64 @@ static void test_from_json_refuses(void **state)
     json_decref(j);
 }
 
+/* co_case_json_text must print exactly what the jansson tree prints. */
+static void assert_text_matches_tree(const co_case *c, int show_phone)
+{
+    json_t *j = co_case_to_json(c, show_phone);
+    char *want = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    co_buf b;
+    co_buf_init(&b, 1 << 20);
+    assert_int_equal(co_case_json_text(c, show_phone, &b), CO_OK);
+    assert_string_equal(b.data, want);
+    co_buf_free(&b);
+    free(want);
+}
+
+static void test_text_equals_tree(void **state)
+{
+    (void)state;
+    co_case c = full_case();
+    assert_text_matches_tree(&c, 1);
+    assert_text_matches_tree(&c, 0);
+    memset(&c, 0, sizeof c); /* zeros: null times, no location, no photos */
+    c.lon = c.lat = NAN;
+    assert_text_matches_tree(&c, 1);
+    /* random values in every field, control characters and quotes in texts,
+     * and now and then a text that is not UTF-8 (jansson leaves that key out) */
+    static const char *const bits[] = {"a", "城", "\"", "\\", "\n", "\x01", "😀", " ", "\xff", "0"};
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 3000; i++) {
+        c = full_case();
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        c.id = (int64_t)(x >> 20);
+        c.created = (int64_t)(x % 2000000000);
+        c.step_due = (x & 1) ? 0 : c.created + 3600;
+        c.closed_at = (x & 2) ? 0 : c.created + 7200;
+        c.lon = (x & 4) ? NAN : 100 + (double)(x % 100000) / 3333.0;
+        c.lat = 40 + (double)(x % 77777) / 7777.0;
+        c.state = (co_state)(x % CO_ST_COUNT);
+        c.flags = (uint32_t)(x >> 40);
+        c.disposal_left = (int64_t)(x % 100000) - 50000;
+        c.nphotos = (uint8_t)(x % (CO_PHOTOS_MAX + 1));
+        char *texts[] = {c.address, c.description, c.caller_name, c.caller_phone, c.reporter,
+                         c.dept, c.merged_into, c.photos[0]};
+        size_t lens[] = {sizeof c.address, sizeof c.description, sizeof c.caller_name,
+                         sizeof c.caller_phone, sizeof c.reporter, sizeof c.dept,
+                         sizeof c.merged_into, sizeof c.photos[0]};
+        for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+            texts[t][0] = '\0';
+            for (int k = 0; k < 6; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                const char *piece = bits[x % (i % 5 ? 8 : 10)]; /* "\xff" in one case of 5 */
+                if (strlen(texts[t]) + strlen(piece) < lens[t])
+                    strcat(texts[t], piece);
+            }
+        }
+        assert_text_matches_tree(&c, (int)(x & 8));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_phone_mask),
         cmocka_unit_test(test_document_shape),
         cmocka_unit_test(test_from_json_refuses),
+        cmocka_unit_test(test_text_equals_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,11 @@ static co_err do_register(co_writer *w, int k, int64_t now, co_case *out)
     co_err rc = co_writer_prepare_register(w, &d, &OPERATOR, now, &cmd);
     if (rc)
         return rc;
+    /* the stored document (written as text) is the event's case, printed */
+    char *tree = json_dumps(json_object_get(cmd.ev.data, "case"), JSON_COMPACT);
+    assert_non_null(tree);
+    assert_string_equal(cmd.doc, tree);
+    free(tree);
     rc = co_writer_run(w, &cmd);
     if (!rc && out)
         *out = cmd.result;
