@@ -58,11 +58,11 @@ fi
 
 # ---- PostgreSQL set-up (before any timing; the server idles while cityops runs)
 # shellcheck disable=SC2119 # no extra postgresql.conf lines: the defaults are the point
-pg_start
+pg_start "max_connections = $((CLIENTS + 20))" # its default 100 would refuse --clients 256
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 "${PSQL[@]}" -Atc "SELECT 'PostgreSQL settings: ' || string_agg(name || '=' || setting, ', ' ORDER BY name)
                    FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                   'wal_sync_method', 'commit_delay', 'shared_buffers', 'wal_level')"
+                   'wal_sync_method', 'commit_delay', 'shared_buffers', 'wal_level', 'max_connections')"
 BODY='{"description":"压测：人行道井盖破损 #:n","category":"C0101","type":"部件","subtype":"井盖","severity":"urgent","channel":"hotline","source":{"system":"12345","ticket":"HX20261125000123","operator":"王芳"},"location":{"lon":111.6712345,"lat":40.8176543,"address":"内蒙古自治区呼和浩特市新城区某某街道某某社区某某路123号附近"},"caller":{"name":"张先生","phone":"13800138000"},"grid":"150102001001001","community":"150102001001","street":"150102001","district":"150102","department":"市政设施管理处","state":"filed","deadline":"2026-11-26T17:30:00+08:00","events":[{"seq":1,"type":"created","by":"operator","at":"2026-11-25T16:00:00+08:00","note":"市民来电反映人行道井盖破损，存在安全隐患，请尽快处置。"}],"flags":[],"tags":["人行道","井盖","安全隐患"],"attachments":[{"name":"现场照片1.jpg","size":482113,"sha256":"9f2b6c1e4d8a7b3c5e0f1a2d4c6b8e0f1a3c5e7d9b1f3a5c7e9d1b3f5a7c9e1d"}]}'
 "${PSQL[@]}" <<SQL
 CREATE TABLE cases (
