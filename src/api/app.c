@@ -102,14 +102,14 @@ co_err co_app_refresh_config(co_app *app)
 }
 
 /* Called by the writer after each commit, in order (writer thread). */
-static void on_committed(void *arg, const co_case *c, const co_event *ev)
+static void on_committed(void *arg, const co_case *c, const co_event *ev, const void *hint)
 {
     co_app *app = arg;
     if (app->follower) { /* several nodes: in sequence order with theirs */
         co_follower_committed(app->follower, c, ev);
         return;
     }
-    co_app_publish(app, c, ev);
+    co_app_publish(app, c, ev, hint); /* a registration's hint: its duplicate signature */
     co_clf_service_observe(app->clf, c, ev);
 }
 

@@ -83,7 +83,8 @@ uint64_t co_app_case_count(const co_app *app);
  * views.c. co_app_publish is the writer's hook after each commit. */
 co_err co_app_views_open(co_app *app) CO_MUST_CHECK;
 void co_app_views_close(co_app *app);
-void co_app_publish(co_app *app, const co_case *c, const co_event *ev);
+/* dedup_sig: the case's co_dedup_sig when the caller computed it, or NULL. */
+void co_app_publish(co_app *app, const co_case *c, const co_event *ev, const void *dedup_sig);
 /* Everything one committed change does to this node's views: publish, the
  * live feed's new-case message, the classifier's labels (follower.c). */
 void co_app_apply_change(co_app *app, const co_case *c, const co_event *ev);

@@ -90,11 +90,11 @@ void co_dup_close(co_app *app)
     app->dedup = NULL;
 }
 
-void co_dup_committed(co_app *app, const co_case *c, const co_event *ev)
+void co_dup_committed(co_app *app, const co_case *c, const co_event *ev, const void *sig)
 {
     (void)ev;
-    if (app->dedup)
-        co_dedup_update(app->dedup, c);
+    if (app->dedup) /* sig: the intake's own (co_dup_intake_sig), not computed twice */
+        co_dedup_update_sig(app->dedup, c, sig);
 }
 
 /* ---------------------------------------------------------- candidates */
@@ -310,6 +310,7 @@ void co_api_dedup_config_put(co_req *r)
 struct co_dup_intake {
     co_app *app;
     co_buf candidates;          /* JSON text: staff view of the top candidates ("[]" for the public) */
+    co_dedup_sig sig;           /* the new case's signature (the committed hook indexes it) */
     char into[CO_NUMBER_MAX];   /* automatic merge target, "" = none */
     double score;
     co_write_cmd merge;         /* the automatic merge */
@@ -331,6 +332,7 @@ co_dup_intake *co_dup_intake_begin(co_req *r, const co_write_cmd *reg)
     size_t n = co_dedup_find(app->dedup, &q, hits, CO_DUP_INTAKE_TOP, NULL);
     co_dup_intake *di = co_xcalloc(1, sizeof *di);
     di->app = app;
+    di->sig = sig;
     co_buf_init(&di->candidates, CO_DUP_TEXT_MAX);
     co_err rc = co_buf_puts(&di->candidates, "[");
     for (size_t i = 0; r->session && !rc && i < n; i++)
@@ -382,6 +384,11 @@ int co_dup_intake_committed(co_dup_intake *di, const co_write_cmd *reg, void (*f
     di->arg = arg;
     co_writer_submit(di->app->writer, m);
     return 1;
+}
+
+const void *co_dup_intake_sig(const co_dup_intake *di)
+{
+    return di ? &di->sig : NULL;
 }
 
 const co_case *co_dup_intake_result(const co_dup_intake *di, const co_write_cmd *reg)

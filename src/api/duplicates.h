@@ -33,7 +33,7 @@ void co_dup_close(co_app *app);
 /* (Re)reads the automatic merge threshold from the store. */
 void co_dup_load_config(co_app *app);
 /* The writer's hook, after every committed change (views.c). */
-void co_dup_committed(co_app *app, const co_case *c, const co_event *ev);
+void co_dup_committed(co_app *app, const co_case *c, const co_event *ev, const void *sig);
 
 /* ---- intake ---- */
 typedef struct co_dup_intake co_dup_intake;
@@ -44,6 +44,9 @@ co_dup_intake *co_dup_intake_begin(co_req *r, const co_write_cmd *reg);
 /* On the writer thread, when the register is committed: queues the
  * automatic merge when one is due and returns 1 (fire(arg) is called when it
  * completes); returns 0 when there is nothing more to do. */
+/* The new case's duplicate signature, for the writer's committed hook
+ * (co_write_cmd.hint); valid until co_dup_intake_free. NULL for NULL. */
+const void *co_dup_intake_sig(const co_dup_intake *di);
 int co_dup_intake_committed(co_dup_intake *di, const co_write_cmd *reg, void (*fire)(void *arg),
                             void *arg);
 /* The case as it stands after intake (merged or as registered). */

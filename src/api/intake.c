@@ -503,6 +503,7 @@ void co_intake_submit(co_req *r, const co_case *draft, int public_view)
         co_log_warn("msg=\"cannot record the classification\" case=%s", cmd->draft.number);
     pending_key = 0;
     sc->dup = co_dup_intake_begin(r, cmd);
+    cmd->hint = co_dup_intake_sig(sc->dup); /* sc (and so dup) lives until the reply */
     cmd->done = submit_done;
     cmd->arg = sc;
     sc->def = co_req_defer(r, submit_reply, submit_gone, sc);

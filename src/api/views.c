@@ -147,14 +147,14 @@ void co_app_announce(void *arg, const co_case *c, const char *text)
         co_live_publish(app->live, "case", text, co_case_finest_area(c), c->routed_dept);
 }
 
-void co_app_publish(co_app *app, const co_case *c, const co_event *ev)
+void co_app_publish(co_app *app, const co_case *c, const co_event *ev, const void *dedup_sig)
 {
     int64_t seen = atomic_load(&app->applied_seq);
     while (ev->seq > seen && !atomic_compare_exchange_weak(&app->applied_seq, &seen, ev->seq))
         ;
     if (app->proj && co_projection_apply(app->proj, c, ev))
         co_log_warn("msg=\"projection update refused\" case=%lld", (long long)c->id);
-    co_dup_committed(app, c, ev);
+    co_dup_committed(app, c, ev, dedup_sig);
     if (!app->live)
         return;
     if (!strcmp(ev->action, "register")) {
@@ -176,7 +176,7 @@ void co_api_live(co_req *r)
 
 void co_app_apply_change(co_app *app, const co_case *c, const co_event *ev)
 {
-    co_app_publish(app, c, ev);
+    co_app_publish(app, c, ev, NULL);
     if (!strcmp(ev->action, "register")) {
         char *text = co_app_live_message(app, c);
         if (text)

@@ -259,7 +259,8 @@ static void run_batch(co_writer *w, co_write_cmd *batch)
             snprintf(c->err, sizeof c->err, "存储失败 / storage failure: %s", co_err_str(rc));
         } else if (!c->rc) {
             if (w->hooks.committed)
-                w->hooks.committed(w->hooks.arg, &c->result, &events[i]);
+                w->hooks.committed(w->hooks.arg, &c->result, &events[i],
+                                   c->kind == CO_WRITE_REGISTER ? c->hint : NULL);
             if (c->extra && w->hooks.announce)
                 w->hooks.announce(w->hooks.arg, &c->result, c->extra);
         }

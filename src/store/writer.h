@@ -32,6 +32,9 @@ struct co_write_cmd {
                                * writer borrows it and puts it back before `done`, so the
                                * submitting thread frees it (co_writer_cmd_clear) */
     char *doc;                /* REGISTER: the case's JSON document (owned) */
+    const void *hint;         /* REGISTER: for the committed hook (e.g. the duplicate
+                               * index's signature, computed already); not owned: the
+                               * submitter keeps it alive until done */
     char *extra;              /* REGISTER: the prepare hook's text (owned) */
     int64_t case_id;          /* ACTION: which case */
     char action[24];
@@ -55,8 +58,9 @@ struct co_write_cmd {
 typedef struct co_writer_hooks {
     const co_wf_env *env;
     /* Called on the writer thread after the commit, once per change, in
-     * sequence order. May be NULL. */
-    void (*committed)(void *arg, const co_case *c, const co_event *ev);
+     * sequence order, with the command's hint (NULL but for registrations
+     * that set one). May be NULL. */
+    void (*committed)(void *arg, const co_case *c, const co_event *ev, const void *hint);
     void *arg;
     /* Optional: builds a text for a new case on the submitting thread
      * (e.g. the live feed's message, so the writer does not format it) ... */

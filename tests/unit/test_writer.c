@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,24 @@ static pthread_mutex_t g_hook_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t g_hook_calls;
 static int64_t g_hook_last_seq;
 static int g_hook_out_of_order;
+static atomic_size_t g_hinted;   /* registrations whose hint reached the hook */
+static atomic_int g_bad_hint;     /* a hint not its registration's, or on another change */
 
-static void on_committed(void *arg, const co_case *c, const co_event *ev)
+/* do_register's hint is the new case's id: the hook checks it is this case's */
+static void check_hint(const co_case *c, const co_event *ev, const void *hint)
+{
+    if (!hint)
+        return;
+    if (strcmp(ev->action, "register") != 0 || *(const int64_t *)hint != c->id)
+        atomic_fetch_add(&g_bad_hint, 1);
+    else
+        atomic_fetch_add(&g_hinted, 1);
+}
+
+static void on_committed(void *arg, const co_case *c, const co_event *ev, const void *hint)
 {
     (void)arg;
+    check_hint(c, ev, hint);
     pthread_mutex_lock(&g_hook_lock);
     g_hook_calls++;
     if (ev->seq <= g_hook_last_seq || c->id != ev->case_id || c->state != ev->to)
@@ -181,7 +196,13 @@ static co_err do_register(co_writer *w, int k, int64_t now, co_case *out)
     assert_non_null(tree);
     assert_string_equal(cmd.doc, tree);
     free(tree);
+    int64_t id = cmd.draft.id; /* the hint reaches the committed hook, with this case */
+    cmd.hint = &id;
+    size_t hinted = atomic_load(&g_hinted);
     rc = co_writer_run(w, &cmd);
+    assert_int_equal(atomic_load(&g_bad_hint), 0);
+    if (!rc)
+        assert_true(atomic_load(&g_hinted) > hinted);
     if (!rc && out)
         *out = cmd.result;
     co_writer_cmd_clear(&cmd);
@@ -709,8 +730,9 @@ typedef struct node_seen {
     size_t calls, out_of_order;
 } node_seen;
 
-static void node_committed(void *arg, const co_case *c, const co_event *ev)
+static void node_committed(void *arg, const co_case *c, const co_event *ev, const void *hint)
 {
+    check_hint(c, ev, hint);
     node_seen *n = arg;
     pthread_mutex_lock(&n->lock);
     n->calls++;
