@@ -799,6 +799,8 @@ const char *co_wf_action_zh(const char *action)
     return a ? a->zh : "";
 }
 
+#define CO_WF_DOC_MAX (256 * 1024) /* a register event's data as text */
+
 static void fill_event(co_event *ev, const co_case *c, const co_wf_actor *who, const char *action,
                        int64_t now, co_state to, json_t *data)
 {
@@ -864,7 +866,10 @@ co_err co_wf_decide(const co_wf_env *env, const co_case *c, const char *action,
 co_err co_wf_apply(co_case *c, const co_event *ev)
 {
     if (!strcmp(ev->action, "register")) {
-        co_err rc = co_case_from_json(json_object_get(ev->data, "case"), c);
+        /* from the store the data is a tree; fresh from co_wf_register, text */
+        json_t *parsed = !ev->data && ev->data_text ? json_loads(ev->data_text, 0, NULL) : NULL;
+        co_err rc = co_case_from_json(json_object_get(ev->data ? ev->data : parsed, "case"), c);
+        json_decref(parsed);
         if (rc)
             return rc;
         c->id = ev->case_id;
@@ -900,8 +905,19 @@ co_err co_wf_register(const co_wf_env *env, const co_case *c, const co_wf_actor 
         co_calendar_due(cal, now, lim, &due) != CO_OK)
         due = 0;
     init.step_due = due;
-    json_t *data = json_pack("{s:o}", "case", co_case_to_json(&init, 1));
-    fill_event(ev, c, who, "register", now, CO_ST_REGISTERED, data);
+    /* the event's data as text only ({"case":…}, written straight from the
+     * case): nothing on the intake path needs it as a tree */
+    co_buf text;
+    co_buf_init(&text, CO_WF_DOC_MAX);
+    co_err rc = co_buf_puts(&text, "{\"case\":");
+    if (!rc && !(rc = co_case_json_text(&init, 1, &text)))
+        rc = co_buf_puts(&text, "}");
+    if (rc) {
+        co_buf_free(&text);
+        return rc;
+    }
+    fill_event(ev, c, who, "register", now, CO_ST_REGISTERED, NULL);
+    ev->data_text = co_buf_take(&text);
     ev->from = CO_ST_NONE;
     if (out) {
         *out = init;

@@ -10,7 +10,6 @@
 #include "lib/timeutil.h"
 
 #define MAX_BATCH 2048
-#define CO_WRITER_DOC_MAX (256 * 1024) /* a case document as text (texts are capped far below) */
 
 struct co_writer {
     co_store *st;
@@ -378,25 +377,20 @@ co_err co_writer_prepare_register(co_writer *w, const co_case *draft, const co_w
     cmd->now = now;
     if ((rc = co_wf_register(w->hooks.env, &c, who, now, &cmd->ev, &cmd->draft)))
         return rc;
-    /* the document as text, written straight from the case the event's tree
-     * was built from (the same bytes json_dumps would print; cheaper) */
-    co_buf doc;
-    co_buf_init(&doc, CO_WRITER_DOC_MAX);
-    if (co_case_json_text(&cmd->draft, 1, &doc) == CO_OK)
-        cmd->doc = co_buf_take(&doc);
-    co_buf_free(&doc);
-    size_t n = cmd->doc ? strlen(cmd->doc) : 0;
-    cmd->ev.data_text = n ? malloc(n + 16) : NULL;
-    if (!cmd->ev.data_text) {
+    /* the event's data is {"case":<document>} as text: the document is the
+     * case row's copy of it */
+    const char *t = cmd->ev.data_text;
+    size_t n = t ? strlen(t) : 0;
+    if (n < 10 || memcmp(t, "{\"case\":", 8) != 0 || t[n - 1] != '}') {
         co_writer_cmd_clear(cmd);
-        return CO_ENOMEM;
+        return CO_EINTERNAL;
     }
-    memcpy(cmd->ev.data_text, "{\"case\":", 8);
-    memcpy(cmd->ev.data_text + 8, cmd->doc, n);
-    memcpy(cmd->ev.data_text + 8 + n, "}", 2);
+    cmd->doc = co_xmalloc(n - 8);
+    memcpy(cmd->doc, t + 8, n - 9);
+    cmd->doc[n - 9] = '\0';
     if (w->hooks.prepare)
         cmd->extra = w->hooks.prepare(w->hooks.arg, &cmd->draft);
-    return CO_OK; /* ev.data stays for the committed hook (projection, live feed) */
+    return CO_OK;
 }
 
 void co_writer_cmd_clear(co_write_cmd *cmd)
