@@ -21,9 +21,9 @@
 #include "api/routes.h"
 #include "http/multipart.h"
 #include "lib/alloc.h"
-#include "projection/projection.h"
 #include "lib/strparse.h"
 #include "lib/timeutil.h"
+#include "projection/projection.h"
 
 /* ------------------------------------------------------------- helpers */
 
