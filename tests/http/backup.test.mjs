@@ -85,7 +85,8 @@ test('backup while intake runs; the copy serves the same cases, events and photo
 
 test('backup refuses an existing copy and bad invocations', { skip: !!PG_URL }, () => {
   const dest = path.join(tmp, 'twice');
-  assert.equal(run('backup', '--data', srv.dir, '--to', dest).status, 0);
+  const first = run('backup', '--data', srv.dir, '--to', dest);
+  assert.equal(first.status, 0, first.stderr);
   const again = run('backup', '--data', srv.dir, '--to', dest);
   assert.equal(again.status, 1);
   assert.match(again.stderr, /already exists/);
