@@ -25,14 +25,21 @@ static void set_str(json_t *o, const char *k, const char *v)
     json_object_set_new(o, k, json_string(v ? v : ""));
 }
 
+/* The category code and the caller's phone as the document shows them
+ * (masked unless show_phone); both writers below use it. */
+static void format_codes(const co_case *c, int show_phone, char cat[8], char phone[CO_PHONE_MAX])
+{
+    co_category_format(c->category, cat);
+    if (show_phone)
+        snprintf(phone, CO_PHONE_MAX, "%s", c->caller_phone);
+    else
+        co_phone_mask(c->caller_phone, phone);
+}
+
 json_t *co_case_to_json(const co_case *c, int show_phone)
 {
     char cat[8], phone[CO_PHONE_MAX];
-    co_category_format(c->category, cat);
-    if (show_phone)
-        snprintf(phone, sizeof phone, "%s", c->caller_phone);
-    else
-        co_phone_mask(c->caller_phone, phone);
+    format_codes(c, show_phone, cat, phone);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(c->id));
     set_str(o, "number", c->number);
@@ -175,11 +182,7 @@ static void jw_photos(jw *w, const co_case *c)
 co_err co_case_json_text(const co_case *c, int show_phone, co_buf *out)
 {
     char cat[8], phone[CO_PHONE_MAX];
-    co_category_format(c->category, cat);
-    if (show_phone)
-        snprintf(phone, sizeof phone, "%s", c->caller_phone);
-    else
-        co_phone_mask(c->caller_phone, phone);
+    format_codes(c, show_phone, cat, phone);
     jw w = {out, co_buf_puts(out, "{\"id\":")};
     if (!w.rc)
         w.rc = co_jsonw_int(out, c->id);
