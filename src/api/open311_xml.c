@@ -10,6 +10,7 @@
 
 #include "api/open311.h"
 #include "lib/alloc.h"
+#include "lib/jsonw.h"
 
 /* --------------------------------------------------------------- names */
 
@@ -187,44 +188,12 @@ const char *co_open311_action_text(const char *action)
     return "已更新 / updated";
 }
 
-/* Length of the valid UTF-8 sequence at p (1–4), or 0 when there is none:
- * a stray or truncated byte, an overlong form, a surrogate, past U+10FFFF.
- * Never reads past a NUL. */
-static size_t utf8_seq(const unsigned char *p)
-{
-    unsigned cp;
-    size_t k;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xE0) == 0xC0) {
-        k = 2;
-        cp = p[0] & 0x1F;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        k = 3;
-        cp = p[0] & 0x0F;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        k = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        return 0;
-    return k;
-}
-
 long co_open311_utf8_chars(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     long n = 0;
     while (*p) {
-        size_t k = utf8_seq(p);
+        size_t k = co_jsonw_utf8_seq(p);
         if (!k)
             return -1;
         p += k;
@@ -237,7 +206,7 @@ void co_open311_utf8_fix(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        size_t k = utf8_seq(p);
+        size_t k = co_jsonw_utf8_seq(p);
         if (k)
             p += k;
         else

@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Length of the UTF-8 sequence at s (1..4), 0 when it is not valid UTF-8
- * as jansson reads it: no overlong forms, no surrogates, at most U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s)
+size_t co_jsonw_utf8_seq(const unsigned char *s)
 {
     unsigned c = s[0];
     if (c < 0x80)
@@ -42,7 +40,7 @@ int co_jsonw_utf8_ok(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_seq(p);
+        size_t n = co_jsonw_utf8_seq(p);
         if (!n)
             return 0;
         p += n;

@@ -11,6 +11,7 @@
 #ifndef CO_JSONW_H
 #define CO_JSONW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/buf.h"
@@ -23,6 +24,10 @@ co_err co_jsonw_key(co_buf *b, const char *key, int first) CO_MUST_CHECK;
 co_err co_jsonw_int(co_buf *b, int64_t v) CO_MUST_CHECK;
 /* A real as jansson prints it (17 significant digits); not finite: null. */
 co_err co_jsonw_real(co_buf *b, double v) CO_MUST_CHECK;
+/* Length of the valid UTF-8 sequence at s (1–4), 0 when there is none: a
+ * stray or truncated byte, an overlong form, a surrogate, past U+10FFFF
+ * (what jansson refuses). Never reads past a NUL. */
+size_t co_jsonw_utf8_seq(const unsigned char *s);
 /* 1 when s is valid UTF-8 that jansson would accept in a string. */
 int co_jsonw_utf8_ok(const char *s);
 
