@@ -28,6 +28,7 @@ struct co_clf_service {
     pthread_t thread;
     int has_thread, stop, want;
     int new_labels;
+    uint64_t wakeups;     /* the trainer's returns from its wait (tests) */
     int64_t last_trained; /* when the trainer last finished (Unix s), 0 = never */
     co_clf_model *model;
 };
@@ -187,6 +188,7 @@ static void *trainer(void *arg)
                 wake = labels_allow_at(s);
             struct timespec ts = {(time_t)wake, 0};
             pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+            s->wakeups++;
         }
         if (s->stop)
             break;
@@ -282,11 +284,21 @@ void co_clf_service_observe(co_clf_service *s, const co_case *c, const co_event 
     if (!confirmed)
         return;
     pthread_mutex_lock(&s->lock);
-    if (++s->new_labels >= s->o.retrain_labels && s->o.retrain_labels > 0) {
+    /* the trainer is told once: it then sleeps until the gap allows a
+     * retrain (waking it for every later label cost a context switch a case) */
+    if (++s->new_labels >= s->o.retrain_labels && s->o.retrain_labels > 0 && !s->want) {
         s->want = 1;
         pthread_cond_broadcast(&s->wake);
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t co_clf_service_wakeups(co_clf_service *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t n = s->wakeups;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 /* ----------------------------------------------------------------- intake */

@@ -65,6 +65,8 @@ void co_clf_service_retrain(co_clf_service *s);
 /* Called after each commit: counts confirmed labels (reclassify, file, a
  * register by staff with a category chosen by a person). */
 void co_clf_service_observe(co_clf_service *s, const co_case *c, const co_event *ev);
+/* How often the trainer thread has woken from its wait (tests). */
+uint64_t co_clf_service_wakeups(co_clf_service *s);
 double co_clf_service_threshold(const co_clf_service *s);
 
 /* Trains from the seed set, the taxonomy and the store and saves to path

@@ -246,6 +246,48 @@ static void test_annotate(void **state)
     co_event_clear(&ev);
 }
 
+static co_taxonomy *no_taxonomy(void *arg)
+{
+    (void)arg;
+    return NULL;
+}
+
+/* Labels past the retrain count tell the trainer once; while the gap after
+ * the last training holds it back it sleeps, it is not woken per label. */
+static void test_labels_wake_trainer_once(void **state)
+{
+    (void)state;
+    co_clf_model *m = train_tiny(CO_CLF_LR);
+    co_clf_service_opts o = {.threshold = 0.7, .retrain_labels = 5, .retrain_hour = -1,
+                             .background = 1};
+    snprintf(o.model_path, sizeof o.model_path, "/tmp/cityops-test-trainer-XXXXXX");
+    int fd = mkstemp(o.model_path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(co_clf_model_save(m, o.model_path), CO_OK);
+    co_clf_model_free(m);
+    co_clf_service *s = NULL;
+    assert_int_equal(co_clf_service_start(&o, NULL, no_taxonomy, NULL, &s), CO_OK);
+    co_case c = {0};
+    assert_int_equal(co_category_parse("C0112", &c.category), CO_OK);
+    co_event ev = {0};
+    snprintf(ev.action, sizeof ev.action, "register");
+    snprintf(ev.role, sizeof ev.role, "operator");
+    usleep(20000); /* the trainer is waiting */
+    uint64_t before = co_clf_service_wakeups(s);
+    for (int i = 0; i < 200; i++) {
+        co_clf_service_observe(s, &c, &ev);
+        usleep(200);
+    }
+    usleep(20000);
+    uint64_t woke = co_clf_service_wakeups(s) - before;
+    print_message("trainer woke %llu times for 200 labels\n", (unsigned long long)woke);
+    assert_true(woke >= 1); /* told once, at the fifth label */
+    assert_true(woke <= 2);
+    co_clf_service_stop(s);
+    unlink(o.model_path);
+}
+
 static void test_sanity_floor(void **state)
 {
     (void)state;
@@ -369,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_annotate),
         cmocka_unit_test(test_store_labels),
+        cmocka_unit_test(test_labels_wake_trainer_once),
         cmocka_unit_test(test_sanity_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
