@@ -1,6 +1,7 @@
 /* sqlite.c — the embedded SQLite back-end of store.h.
  * DIR/cityops.db in WAL mode with synchronous=FULL (a committed transaction
- * survives power loss). One connection per thread, created on first use and
+ * survives power loss), through the "cityops" VFS (sqlite_vfs.c: a commit's
+ * WAL frames in one write). One connection per thread, created on first use and
  * kept in a thread-specific slot; every connection is closed when the store
  * closes. Schema migrations (migrate.c) run once at open. Only prepared
  * statements with bound parameters are used. */
@@ -43,7 +44,8 @@ static co_err open_conn(const char *path, sqlite3 **out)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             co_sqlite_vfs());
     if (rc != SQLITE_OK) {
         co_log_error("msg=\"sqlite open failed\" path=%s err=\"%s\"", path,
                      db ? sqlite3_errmsg(db) : "?");

@@ -21,6 +21,16 @@ const char *co_sqlite_text(sqlite3_stmt *st, int col);
  * the connection (finalised when the store closes): never finalise it. */
 sqlite3_stmt *co_sqlite_cached(void *impl, int slot, const char *sql);
 
+/* sqlite_vfs.c — the default VFS with a WAL's consecutive writes gathered
+ * into one system call (flushed at the end of every commit frame, before
+ * SQLite publishes it). co_sqlite_vfs() registers it once and returns its
+ * name for sqlite3_open_v2, or NULL where it cannot (not the unix VFS). */
+#define CO_SQLITE_VFS "cityops"
+const char *co_sqlite_vfs(void);
+/* Writes to WAL files it received, and system calls it made for them (all
+ * connections of the process, since start). */
+void co_sqlite_vfs_counts(uint64_t *gathered, uint64_t *written);
+
 /* sqlite_cases.c — cases, events, media */
 #include "domain/case.h"
 struct co_case_query;
