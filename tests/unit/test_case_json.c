@@ -17,6 +17,7 @@
 
 #include "domain/workflow.h"
 #include "lib/timeutil.h"
+#include "xorshift.h"
 
 static void assert_case_equal(const co_case *a, const co_case *b, const char *what)
 {
@@ -406,7 +407,7 @@ static void test_text_equals_tree(void **state)
     uint64_t x = 88172645463325252ull;
     for (int i = 0; i < 3000; i++) {
         c = full_case();
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        xorshift64(&x);
         c.id = (int64_t)(x >> 20);
         c.created = (int64_t)(x % 2000000000);
         c.step_due = (x & 1) ? 0 : c.created + 3600;
@@ -425,7 +426,7 @@ static void test_text_equals_tree(void **state)
         for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
             texts[t][0] = '\0';
             for (int k = 0; k < 6; k++) {
-                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                xorshift64(&x);
                 const char *piece = bits[x % (i % 5 ? 8 : 10)]; /* "\xff" in one case of 5 */
                 if (strlen(texts[t]) + strlen(piece) < lens[t])
                     strcat(texts[t], piece);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "domain/dedup.h"
+#include "xorshift.h"
 
 static co_category cat(const char *s)
 {
@@ -289,14 +290,8 @@ static void test_index_updates(void **state)
 /* Random cases in a 2 km square: every query's hits equal a brute-force
  * scan of the open cases with the same rules, best first. */
 static uint64_t rng = 88172645463325252ull;
-static uint64_t xr(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static double ur(void) { return (double)(xr() >> 11) / 9007199254740992.0; }
+static uint64_t xr(void) { return xorshift64(&rng); }
+static double ur(void) { return xorshift_unit(&rng); }
 
 static void test_index_matches_brute_force(void **state)
 {

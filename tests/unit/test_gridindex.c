@@ -20,6 +20,7 @@
 
 #include "geo/gridindex.h"
 #include "lib/alloc.h"
+#include "xorshift.h"
 
 #define DEG2RAD (3.14159265358979323846 / 180.0)
 
@@ -477,10 +478,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint32_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
+    return (uint32_t)(xorshift64(&rng_state) >> 16);
 }
 
 static int rnd_range(int lo, int hi) /* inclusive */

@@ -14,15 +14,10 @@
 #include <string.h>
 
 #include "lib/jsonw.h"
+#include "xorshift.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next(void) { return xorshift64(&rng); }
 
 static void check_value(json_t *v, co_err (*write)(co_buf *, const void *), const void *arg)
 {

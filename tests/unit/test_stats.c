@@ -15,6 +15,7 @@
 
 #include "projection/stats.h"
 #include "projection_fixture.h"
+#include "xorshift.h"
 
 #define NCASES 3000
 #define NOW "2026-02-15T12:00:00+08:00"
@@ -29,10 +30,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint32_t rnd(uint32_t n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
+    return (uint32_t)(xorshift64(&rng) % n);
 }
 
 static void gen_place(co_case *c)
