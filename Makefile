@@ -36,7 +36,7 @@ OBJ_MAIN := $(SRC_MAIN:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit httptest e2e demo clean lint
+.PHONY: all deps check unit httptest e2e demo clean
 all: $(BIN)
 
 deps:
@@ -92,9 +92,6 @@ check: deps
 demo: deps
 	$(MAKE) all
 	./bin/cityops demo
-
-lint:
-	@bash scripts/lint.sh
 
 clean:
 	rm -rf build build-san bin build-fuzz
