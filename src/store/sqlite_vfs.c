@@ -47,7 +47,6 @@ typedef struct wfile {
 
 static sqlite3_vfs *g_base;
 static sqlite3_vfs g_vfs;
-static sqlite3_io_methods g_io;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_registered;
 static atomic_ullong g_gathered, g_written;
@@ -210,6 +209,29 @@ static int w_unfetch(sqlite3_file *p, sqlite3_int64 off, void *page)
     return f->real->pMethods->xUnfetch(f->real, off, page);
 }
 
+/* the wrapper's methods: gather WAL writes, everything else to the real file */
+static const sqlite3_io_methods IO_METHODS = {
+    .iVersion = 3,
+    .xClose = w_close,
+    .xRead = w_read,
+    .xWrite = w_write,
+    .xTruncate = w_truncate,
+    .xSync = w_sync,
+    .xFileSize = w_file_size,
+    .xLock = w_lock,
+    .xUnlock = w_unlock,
+    .xCheckReservedLock = w_check_reserved,
+    .xFileControl = w_file_control,
+    .xSectorSize = w_sector_size,
+    .xDeviceCharacteristics = w_device_chars,
+    .xShmMap = w_shm_map,
+    .xShmLock = w_shm_lock,
+    .xShmBarrier = w_shm_barrier,
+    .xShmUnmap = w_shm_unmap,
+    .xFetch = w_fetch,
+    .xUnfetch = w_unfetch,
+};
+
 static int w_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags,
                   int *out_flags)
 {
@@ -223,7 +245,7 @@ static int w_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int 
         return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
     }
     f->wal = (flags & SQLITE_OPEN_WAL) != 0;
-    f->base.pMethods = &g_io;
+    f->base.pMethods = &IO_METHODS;
     return SQLITE_OK;
 }
 
@@ -233,27 +255,6 @@ static void register_once(void)
     /* the unix VFS's files all have version-3 methods (shared memory, fetch) */
     if (!g_base || strcmp(g_base->zName, "unix") != 0)
         return;
-    g_io = (sqlite3_io_methods){
-        .iVersion = 3,
-        .xClose = w_close,
-        .xRead = w_read,
-        .xWrite = w_write,
-        .xTruncate = w_truncate,
-        .xSync = w_sync,
-        .xFileSize = w_file_size,
-        .xLock = w_lock,
-        .xUnlock = w_unlock,
-        .xCheckReservedLock = w_check_reserved,
-        .xFileControl = w_file_control,
-        .xSectorSize = w_sector_size,
-        .xDeviceCharacteristics = w_device_chars,
-        .xShmMap = w_shm_map,
-        .xShmLock = w_shm_lock,
-        .xShmBarrier = w_shm_barrier,
-        .xShmUnmap = w_shm_unmap,
-        .xFetch = w_fetch,
-        .xUnfetch = w_unfetch,
-    };
     g_vfs = *g_base; /* every other method is the default VFS's own */
     g_vfs.zName = CO_SQLITE_VFS;
     g_vfs.szOsFile = (int)(REAL_OFFSET + (size_t)g_base->szOsFile);
