@@ -691,14 +691,17 @@ size_t co_dedup_find(co_dedup *d, const co_dedup_query *q, co_dedup_hit *out, si
             continue; /* nothing of this category is open anywhere */
         int rel = co_dedup_relation(q->category, b);
         co_dedup_rule rule = co_dedup_pair_rule(q->category, b);
+        /* the cells the radius reaches: in the index's x metres (its cos is
+         * the city's) and y metres, with 1 % to spare for rounding */
         double cs = cell_size(b);
-        int64_t cx, cy;
-        cell_xy(d, b, q->lon, q->lat, &cx, &cy);
-        /* the radius in the index's x metres (its cos is the city's) */
         double rx = rule.radius_m * (d->kx / M_PER_DEG_LON) / (coslat > 0.1 ? coslat : 0.1);
-        int64_t nx = (int64_t)ceil(rx * 1.01 / cs), ny = (int64_t)ceil(rule.radius_m * 1.01 / cs);
-        for (int64_t x = cx - nx; x <= cx + nx; x++)
-            for (int64_t y = cy - ny; y <= cy + ny; y++) {
+        double qx = q->lon * d->kx, qy = q->lat * M_PER_DEG_LAT;
+        rx *= 1.01;
+        double ry = rule.radius_m * 1.01;
+        int64_t x0 = (int64_t)floor((qx - rx) / cs), x1 = (int64_t)floor((qx + rx) / cs);
+        int64_t y0 = (int64_t)floor((qy - ry) / cs), y1 = (int64_t)floor((qy + ry) / cs);
+        for (int64_t x = x0; x <= x1; x++)
+            for (int64_t y = y0; y <= y1; y++) {
                 size_t ci = cell_find(d, cell_key(b, x, y));
                 if (!d->ckeys[ci])
                     continue;

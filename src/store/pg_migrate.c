@@ -98,6 +98,10 @@ static const char *const migrations[] = {
      * on a new database cannot each pick their own */
     "INSERT INTO meta(key, value) VALUES('token_salt', md5(gen_random_uuid()::text))"
     " ON CONFLICT DO NOTHING;",
+    /* 5: events by time serve only the Open311 update feed, which leaves
+     * registrations out: they leave the index (as in SQLite's migration 6) */
+    "DROP INDEX IF EXISTS events_ts;"
+    "CREATE INDEX events_ts ON events(ts) WHERE action <> 'register';",
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

@@ -269,11 +269,7 @@ co_err co_sqlite_events_brief(void *impl, const char *case_ids, int64_t from, in
               " JOIN cases c ON c.id=e.case_id"
               " WHERE e.case_id IN (SELECT value FROM json_each(?1)) AND e.action!='register'"
               " ORDER BY e.case_id, e.seq"
-            : "SELECT e.seq,e.case_id,e.ts,c.number,e.action,e.role,e.from_state,e.to_state,"
-              " coalesce(json_extract(e.data,'$.note'),'') FROM events e"
-              " JOIN cases c ON c.id=e.case_id"
-              " WHERE e.ts>=?2 AND e.ts<?3 AND e.action!='register'"
-              " ORDER BY e.ts, e.seq LIMIT ?4 OFFSET ?5";
+            : CO_SQLITE_EVENTS_BY_TIME;
     co_err rc = co_sqlite_prepare(co_sqlite_conn(impl), sql, &st);
     if (rc)
         return rc;

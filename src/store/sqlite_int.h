@@ -21,6 +21,16 @@ const char *co_sqlite_text(sqlite3_stmt *st, int col);
  * the connection (finalised when the store closes): never finalise it. */
 sqlite3_stmt *co_sqlite_cached(void *impl, int slot, const char *sql);
 
+/* The Open311 update feed: events other than registrations in [?2, ?3),
+ * by time, ?4 rows after ?5. Its last condition is the partial index
+ * events_ts's (migration 6), which is what lets SQLite use that index. */
+#define CO_SQLITE_EVENTS_BY_TIME                                                            \
+    "SELECT e.seq,e.case_id,e.ts,c.number,e.action,e.role,e.from_state,e.to_state,"        \
+    " coalesce(json_extract(e.data,'$.note'),'') FROM events e"                             \
+    " JOIN cases c ON c.id=e.case_id"                                                       \
+    " WHERE e.ts>=?2 AND e.ts<?3 AND e.action!='register'"                                  \
+    " ORDER BY e.ts, e.seq LIMIT ?4 OFFSET ?5"
+
 /* sqlite_vfs.c — the default VFS with a WAL's consecutive writes gathered
  * into one system call (flushed at the end of every commit frame, before
  * SQLite publishes it). co_sqlite_vfs() registers it once and returns its

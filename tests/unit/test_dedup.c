@@ -347,6 +347,53 @@ static void test_index_matches_brute_force(void **state)
     co_dedup_free(d);
 }
 
+/* Rings of cases just inside and just outside the pair's radius, around
+ * points north and south of the index's reference latitude: a query finds
+ * every case inside and none outside, so the cells it looks at cover the
+ * whole radius whatever the cell size of the related subclass. */
+static void test_radius_edge(void **state)
+{
+    (void)state;
+    static const char *pairs[][2] = {
+        {"C0101", "C0101"}, /* 30 m, cells of 30 m */
+        {"C0104", "C0101"}, /* 50 m, cells of 30 m */
+        {"C0101", "C0104"}, /* 50 m, cells of 50 m */
+        {"E0508", "E0501"}, /* 1000 m, cells of 200 m */
+        {"E0501", "E0508"}, /* 1000 m, cells of 1000 m */
+        {"E0503", "C0103"}, /* 100 m, cells of 30 m */
+    };
+    enum { ANGLES = 72 };
+    int64_t id = 1;
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        for (int k = 0; k < 8; k++) {
+            co_dedup *d = co_dedup_new(40.8);
+            double lon = 111.5 + ur() * 0.5, lat = 40.3 + ur() * 1.0;
+            co_case q = mk(id++, pairs[p][0], lon, lat, T0, "井盖丢了很危险");
+            co_dedup_rule r = co_dedup_pair_rule(q.category, cat(pairs[p][1]));
+            int inside = 0;
+            for (int a = 0; a < ANGLES; a++) {
+                double th = (a + ur()) * 2 * M_PI / ANGLES;
+                for (int out = 0; out <= 1; out++) {
+                    double m = r.radius_m * (out ? 1.003 : 0.997);
+                    double elat = lat + m * sin(th) / 110574.0;
+                    double elon = lon + m * cos(th) / (111320.0 * cos((lat + elat) / 2 * M_PI / 180));
+                    double dist = co_dedup_distance(lon, lat, elon, elat);
+                    assert_true(out ? dist > r.radius_m : dist < r.radius_m);
+                    co_case e = mk(id++, pairs[p][1], elon, elat, T0, "井盖丢了很危险");
+                    co_dedup_update(d, &e);
+                    inside += !out;
+                }
+            }
+            co_dedup_hit got[2 * ANGLES];
+            size_t n = query(d, &q, got, 2 * ANGLES, 0);
+            assert_int_equal(n, (size_t)inside);
+            for (size_t i = 0; i < n; i++)
+                assert_true(got[i].distance_m <= r.radius_m);
+            co_dedup_free(d);
+        }
+    }
+}
+
 /* Long descriptions are kept cut at a character boundary. */
 static void test_text_is_cut(void **state)
 {
@@ -399,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_index_updates),
         cmocka_unit_test(test_index_matches_brute_force),
         cmocka_unit_test(test_flood_is_bounded),
+        cmocka_unit_test(test_radius_edge),
         cmocka_unit_test(test_text_is_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
