@@ -36,10 +36,13 @@ sqlite3_stmt *co_sqlite_cached(void *impl, int slot, const char *sql);
  * SQLite publishes it). co_sqlite_vfs() registers it once and returns its
  * name for sqlite3_open_v2, or NULL where it cannot (not the unix VFS). */
 #define CO_SQLITE_VFS "cityops"
+/* a WAL's file grows by this many bytes of zeros at a time */
+#define CO_SQLITE_LOG_CHUNK (4 << 20)
 const char *co_sqlite_vfs(void);
-/* Writes to WAL files it received, and system calls it made for them (all
- * connections of the process, since start). */
-void co_sqlite_vfs_counts(uint64_t *gathered, uint64_t *written);
+/* Writes to WAL files it received, system calls it made for them, and times
+ * a log grew by a chunk of zeros (all connections of the process, since
+ * start; grown may be NULL). */
+void co_sqlite_vfs_counts(uint64_t *gathered, uint64_t *written, uint64_t *grown);
 
 /* sqlite_cases.c — cases, events, media */
 #include "domain/case.h"

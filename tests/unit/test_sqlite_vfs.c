@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/sqlite_int.h"
@@ -103,7 +104,7 @@ static void test_reader_sees_every_commit(void **state)
 {
     fx *f = *state;
     uint64_t g0, w0, g1, w1;
-    co_sqlite_vfs_counts(&g0, &w0);
+    co_sqlite_vfs_counts(&g0, &w0, NULL);
     enum { COMMITS = 300, ROWS = 10, BYTES = 1500 };
     for (int i = 1; i <= COMMITS; i++) {
         commit_rows(f->w, i, ROWS, BYTES);
@@ -116,7 +117,7 @@ static void test_reader_sees_every_commit(void **state)
         if (i % 100 == 0)
             assert_sound(f->r);
     }
-    co_sqlite_vfs_counts(&g1, &w1);
+    co_sqlite_vfs_counts(&g1, &w1, NULL);
     uint64_t gathered = g1 - g0, written = w1 - w0;
     print_message("%d commits: %llu writes to the log gathered into %llu\n", COMMITS,
                   (unsigned long long)gathered, (unsigned long long)written);
@@ -153,11 +154,112 @@ static void test_spill_checkpoint_and_reopen(void **state)
     assert_sound(f->r);
 }
 
+static struct stat wal_stat(const fx *f)
+{
+    char wal[128];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat st;
+    if (stat(wal, &st) != 0)
+        fail_msg("no log at %s", wal);
+    return st;
+}
+
+/* The log grows ahead of its frames by whole chunks of written blocks (no
+ * holes: stat's blocks cover its size), so a commit's sync does not change
+ * the file's size or allocate blocks. */
+static void test_log_grows_ahead(void **state)
+{
+    fx *f = *state;
+    uint64_t g0, w0, grown0, g1, w1, grown1;
+    co_sqlite_vfs_counts(&g0, &w0, &grown0);
+    off_t first = wal_stat(f).st_size, last = first; /* the set-up's commit grew it once */
+    assert_int_equal(first, CO_SQLITE_LOG_CHUNK);
+    exec(f->w, "PRAGMA wal_autocheckpoint=0"); /* the log only grows */
+    for (int i = 1; i <= 40; i++) {
+        commit_rows(f->w, i, 40, 3000); /* ~40 pages a commit: the log passes 4 MiB */
+        struct stat st = wal_stat(f);
+        assert_int_equal(st.st_size % CO_SQLITE_LOG_CHUNK, 0);
+        assert_true(st.st_size >= last);
+        assert_true((off_t)st.st_blocks * 512 >= st.st_size);
+        last = st.st_size;
+        assert_int_equal(one(f->r, "SELECT count(*) FROM t"), (int64_t)i * 40);
+    }
+    co_sqlite_vfs_counts(&g1, &w1, &grown1);
+    assert_true(last >= 2 * CO_SQLITE_LOG_CHUNK);
+    assert_int_equal(grown1 - grown0, (uint64_t)((last - first) / CO_SQLITE_LOG_CHUNK));
+    assert_sound(f->r);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (!in || !out)
+        fail_msg("cannot copy %s to %s", from, to);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+/* The files as a crash would leave them (the log with its zero tail, no
+ * shared memory), opened by the default VFS: every commit is there. */
+static void test_crash_image_recovers(void **state)
+{
+    fx *f = *state;
+    for (int i = 1; i <= 25; i++)
+        commit_rows(f->w, i, 30, 2000);
+    char db[128], wal[128], from[128];
+    snprintf(db, sizeof db, "%s/crash.db", f->dir);
+    snprintf(wal, sizeof wal, "%s/crash.db-wal", f->dir);
+    snprintf(from, sizeof from, "%s-wal", f->path);
+    copy_file(f->path, db);
+    copy_file(from, wal);
+    struct stat st = wal_stat(f);
+    assert_true(st.st_size % CO_SQLITE_LOG_CHUNK == 0);
+    sqlite3 *c = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(one(c, "SELECT count(*) FROM t"), 25 * 30);
+    assert_int_equal(one(c, "SELECT sum(length(v)) FROM t"), 25 * 30 * 2000);
+    assert_sound(c);
+    sqlite3_close(c);
+}
+
+/* A transaction bigger than the cache writes pages to the log before its
+ * commit, and when it changes such a page again SQLite overwrites that frame
+ * and, at the commit, rewrites the checksums of the frames after it: headers
+ * alone, the last of them a commit frame's. With synchronous=NORMAL no sync
+ * follows, so that header must still reach the file when the write lock is
+ * released: a process that dies after its commit (the files as they are
+ * then) keeps the commit, as SQLite promises for NORMAL. */
+static void test_crash_after_rewritten_commit(void **state)
+{
+    fx *f = *state;
+    commit_rows(f->w, 1, 10, 500);
+    exec(f->w, "PRAGMA cache_size=5");
+    commit_rows(f->w, 2, 3000, 700);
+    char db[128], wal[128], from[128];
+    snprintf(db, sizeof db, "%s/crash.db", f->dir);
+    snprintf(wal, sizeof wal, "%s/crash.db-wal", f->dir);
+    snprintf(from, sizeof from, "%s-wal", f->path);
+    copy_file(f->path, db);
+    copy_file(from, wal);
+    sqlite3 *c = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(one(c, "SELECT count(*) FROM t"), 3010);
+    assert_sound(c);
+    sqlite3_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reader_sees_every_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spill_checkpoint_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_grows_ahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_image_recovers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_after_rewritten_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
