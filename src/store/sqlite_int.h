@@ -37,7 +37,7 @@ sqlite3_stmt *co_sqlite_cached(void *impl, int slot, const char *sql);
  * name for sqlite3_open_v2, or NULL where it cannot (not the unix VFS). */
 #define CO_SQLITE_VFS "cityops"
 /* a WAL's file grows by this many bytes of zeros at a time */
-#define CO_SQLITE_LOG_CHUNK (4 << 20)
+#define CO_SQLITE_LOG_CHUNK (1 << 20)
 const char *co_sqlite_vfs(void);
 /* Writes to WAL files it received, system calls it made for them, and times
  * a log grew by a chunk of zeros (all connections of the process, since
