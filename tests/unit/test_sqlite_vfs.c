@@ -203,23 +203,30 @@ static void copy_file(const char *from, const char *to)
     fclose(out);
 }
 
-/* The files as a crash would leave them (the log with its zero tail, no
- * shared memory), opened by the default VFS: every commit is there. */
-static void test_crash_image_recovers(void **state)
+/* The database and its log copied as a crash would leave them (no shared
+ * memory), opened by the default VFS. */
+static sqlite3 *crash_image(const fx *f)
 {
-    fx *f = *state;
-    for (int i = 1; i <= 25; i++)
-        commit_rows(f->w, i, 30, 2000);
     char db[128], wal[128], from[128];
     snprintf(db, sizeof db, "%s/crash.db", f->dir);
     snprintf(wal, sizeof wal, "%s/crash.db-wal", f->dir);
     snprintf(from, sizeof from, "%s-wal", f->path);
     copy_file(f->path, db);
     copy_file(from, wal);
-    struct stat st = wal_stat(f);
-    assert_true(st.st_size % CO_SQLITE_LOG_CHUNK == 0);
     sqlite3 *c = NULL;
     assert_int_equal(sqlite3_open_v2(db, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    return c;
+}
+
+/* The files as a crash would leave them, the log with its zero tail: every
+ * commit is there. */
+static void test_crash_image_recovers(void **state)
+{
+    fx *f = *state;
+    for (int i = 1; i <= 25; i++)
+        commit_rows(f->w, i, 30, 2000);
+    assert_true(wal_stat(f).st_size % CO_SQLITE_LOG_CHUNK == 0);
+    sqlite3 *c = crash_image(f);
     assert_int_equal(one(c, "SELECT count(*) FROM t"), 25 * 30);
     assert_int_equal(one(c, "SELECT sum(length(v)) FROM t"), 25 * 30 * 2000);
     assert_sound(c);
@@ -239,14 +246,7 @@ static void test_crash_after_rewritten_commit(void **state)
     commit_rows(f->w, 1, 10, 500);
     exec(f->w, "PRAGMA cache_size=5");
     commit_rows(f->w, 2, 3000, 700);
-    char db[128], wal[128], from[128];
-    snprintf(db, sizeof db, "%s/crash.db", f->dir);
-    snprintf(wal, sizeof wal, "%s/crash.db-wal", f->dir);
-    snprintf(from, sizeof from, "%s-wal", f->path);
-    copy_file(f->path, db);
-    copy_file(from, wal);
-    sqlite3 *c = NULL;
-    assert_int_equal(sqlite3_open_v2(db, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3 *c = crash_image(f);
     assert_int_equal(one(c, "SELECT count(*) FROM t"), 3010);
     assert_sound(c);
     sqlite3_close(c);
