@@ -313,7 +313,7 @@ struct co_dup_intake {
     co_dedup_sig sig;           /* the new case's signature (the committed hook indexes it) */
     char into[CO_NUMBER_MAX];   /* automatic merge target, "" = none */
     double score;
-    co_write_cmd merge;         /* the automatic merge */
+    co_write_cmd *merge;        /* the automatic merge (owned; only when one follows) */
     int merged;                 /* 1 when it was committed */
     void (*fire)(void *arg);
     void *arg;
@@ -367,7 +367,7 @@ int co_dup_intake_committed(co_dup_intake *di, const co_write_cmd *reg, void (*f
 {
     if (!di || reg->rc || !di->into[0])
         return 0;
-    co_write_cmd *m = &di->merge;
+    co_write_cmd *m = di->merge = co_xcalloc(1, sizeof *di->merge);
     char note[160];
     snprintf(note, sizeof note, "系统自动合并（相似度 %.2f）/ merged automatically (score %.2f)",
              di->score, di->score);
@@ -393,7 +393,7 @@ const void *co_dup_intake_sig(const co_dup_intake *di)
 
 const co_case *co_dup_intake_result(const co_dup_intake *di, const co_write_cmd *reg)
 {
-    return di && di->merged ? &di->merge.result : &reg->result;
+    return di && di->merged ? &di->merge->result : &reg->result;
 }
 
 /* The stored document with fields appended: "{...}" + ",k:v...}". */
@@ -432,7 +432,7 @@ void co_dup_intake_reply(co_req *r, co_dup_intake *di, const co_write_cmd *reg, 
     if (!cands)
         cands = json_array();
     if (di && di->merged) {
-        json_t *o = co_case_to_json(&di->merge.result, show_phone);
+        json_t *o = co_case_to_json(&di->merge->result, show_phone);
         json_object_set_new(o, "duplicates", cands);
         json_object_set_new(o, "auto_merged", json_pack("{s:s,s:f}", "into", di->into, "score",
                                                         round_to(di->score, 0.001)));
@@ -449,7 +449,9 @@ void co_dup_intake_free(co_dup_intake *di)
     if (!di)
         return;
     co_buf_free(&di->candidates);
-    json_decref(di->merge.params);
+    if (di->merge)
+        json_decref(di->merge->params);
+    co_free(di->merge);
     co_free(di);
 }
 
