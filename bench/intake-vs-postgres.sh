@@ -92,6 +92,7 @@ echo "PostgreSQL row body: $(printf '%s' "$BODY" | wc -c) bytes of JSON text; ta
 # ---- rounds: cityops (on a fresh copy of the demo), then PostgreSQL (its table keeps
 # growing by N a round), alternately
 CO_RATES=() PG_RATES=() CO_BEST=0 PG_BEST=0 CO_LAT="" PG_LAT="" CO_CPUS=() PG_CPUS=()
+CO_STEALS=() PG_STEALS=()
 TCK=$(getconf CLK_TCK)
 SERVE_PID=""
 stop_serve() {
@@ -143,6 +144,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     echo "cityops CPU per case: $cpu"
     rate=$(sed -n 's/.* = \([0-9]*\) cases\/s.*/\1/p' "$BENCH_TMP/intake.out")
     [ -n "$rate" ] || bench_die "no rate in the cityops output"
+    CO_STEALS+=("$(sed -n 's/.*, steal \([0-9.]*\) %.*/\1/p' "$BENCH_TMP/intake.out")")
     CO_RATES+=("$rate")
     CO_CPUS+=("$cpu")
     if [ "$rate" -gt "$CO_BEST" ]; then
@@ -157,10 +159,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
     before=$("${PSQL[@]}" -Atc "SELECT count(*) FROM cases")
     pm=$(head -1 "$PG_DIR/data/postmaster.pid")
     t0=$(bench_cpu_ticks "$pm")
+    mark=$(bench_cpu_mark)
     (cd "$BENCH_TMP" && /usr/bin/time -f '%U %S' -o client.time \
         pgbench -n -M prepared -c "$CLIENTS" -j 1 -t "$PER_CLIENT" -l --log-prefix=pgb -f insert.sql) \
         >"$BENCH_TMP/pgbench.out" 2>&1 || { cat "$BENCH_TMP/pgbench.out" >&2; bench_die "pgbench failed"; }
     t1=$(bench_cpu_ticks "$pm")
+    machine=$(bench_cpu_share "$mark")
     cpu=$(cpu_us $((t1 - t0)) "$(awk '{ print $1 + $2 }' "$BENCH_TMP/client.time")" "$PG_COUNT")
     added=$(("$("${PSQL[@]}" -Atc "SELECT count(*) FROM cases")" - before))
     rate=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$BENCH_TMP/pgbench.out" |
@@ -173,6 +177,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
     echo "pgbench: $added rows committed with $CLIENTS clients, $rate tx/s, latency $lat;" \
         "$(grep -o 'number of failed transactions: [0-9]*' "$BENCH_TMP/pgbench.out")"
     echo "PostgreSQL CPU per transaction: $cpu"
+    echo "pgbench: the machine during the run: $machine (/proc/stat)"
+    PG_STEALS+=("$(sed -n 's/.*, steal \([0-9.]*\) %.*/\1/p' <<<"$machine")")
     PG_RATES+=("$rate")
     PG_CPUS+=("$cpu")
     if [ "$rate" -gt "$PG_BEST" ]; then PG_BEST=$rate PG_LAT=$lat; fi
@@ -233,6 +239,7 @@ printf '  nginx       a canned 201, nothing parsed or stored    %8s req/s    (th
 co_cpus=$(IFS='|'; echo "${CO_CPUS[*]}") pg_cpus=$(IFS='|'; echo "${PG_CPUS[*]}")
 echo "  CPU per committed case, cityops:    ${co_cpus//|/; }"
 echo "  CPU per transaction,    PostgreSQL: ${pg_cpus//|/; }"
+echo "  steal time in each round (/proc/stat, %): cityops ${CO_STEALS[*]}; PostgreSQL ${PG_STEALS[*]}"
 if awk -v a="$CO_RATE" 'BEGIN { exit !(a >= 10000) }'; then
     echo "  target >= 10,000 cases/s: met ($CO_RATE)"
 else

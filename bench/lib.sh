@@ -16,6 +16,10 @@
 #                              children and its live children (CLK_TCK a second)
 #   bench_http_ok PORT PATH    1 request to 127.0.0.1:PORT, true on a 200
 #   bench_http_get PORT PATH   the body of a GET to 127.0.0.1:PORT (fails unless 200)
+#   bench_cpu_mark             the machine's CPU time so far (/proc/stat's "cpu" line)
+#   bench_cpu_share MARK       the shares of CPU time since MARK: "busy B %, idle I %,
+#                              iowait W %, steal S %" (steal: time the hypervisor gave to
+#                              other guests — on a shared machine it moves every rate)
 #
 # The cluster runs as the unprivileged `postgres` user (the session may be root: initdb and
 # postgres refuse to run as root). Clients connect over TCP on loopback as user postgres.
@@ -158,3 +162,16 @@ pg_stop() {
 }
 
 bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+bench_cpu_mark() { head -1 /proc/stat; }
+
+bench_cpu_share() {
+    printf '%s\n%s\n' "$1" "$(head -1 /proc/stat)" | awk '
+        { t[NR] = 0; for (i = 2; i <= 9; i++) { v[NR, i] = $i; t[NR] += $i } }
+        END {
+            d = t[2] - t[1]; if (d <= 0) { print "unknown"; exit }
+            idle = (v[2, 5] - v[1, 5]) / d * 100; io = (v[2, 6] - v[1, 6]) / d * 100
+            st = (v[2, 9] - v[1, 9]) / d * 100
+            printf "busy %.1f %%, idle %.1f %%, iowait %.1f %%, steal %.1f %%", 100 - idle - io - st, idle, io, st
+        }'
+}

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/cpustat.h"
 #include "geo/area.h"
 #include "lib/alloc.h"
 #include "lib/strparse.h"
@@ -335,6 +336,7 @@ int co_bench_intake(int argc, char **argv)
         fprintf(stderr, "cityops bench intake: server not ready or login failed\n");
         goto out;
     }
+    co_cpustat cpu0 = co_cpustat_now();
     double t0 = co_time_mono();
     if (drive(&b, (int)clients)) {
         fprintf(stderr, "cityops bench intake: connection failed after %lld cases\n",
@@ -348,6 +350,12 @@ int co_bench_intake(int argc, char **argv)
            (long long)b.done, (long long)clients, secs, (double)b.done / secs);
     printf("intake: latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; failures %lld\n",
            b.lat[b.done / 2], b.lat[(b.done * 99) / 100], b.lat[b.done - 1], (long long)b.failed);
+    co_cpustat cpu1 = co_cpustat_now();
+    co_cpushare sh;
+    if (!co_cpustat_share(&cpu0, &cpu1, &sh)) /* client and server share the machine */
+        printf("intake: the machine during the run: busy %.1f %%, idle %.1f %%, iowait %.1f %%, "
+               "steal %.1f %% (/proc/stat)\n",
+               sh.busy, sh.idle, sh.iowait, sh.steal);
     rc = b.failed ? 1 : 0;
 out:
     co_free(b.lat);
