@@ -21,6 +21,12 @@ const char *co_sqlite_text(sqlite3_stmt *st, int col);
  * the connection (finalised when the store closes): never finalise it. */
 sqlite3_stmt *co_sqlite_cached(void *impl, int slot, const char *sql);
 
+/* The WAL's length (in frames) past which the checkpoint thread works to
+ * start it again under continuous writes (sqlite.c, ckpt_main; default 8192,
+ * 32 MiB of 4 KiB pages). For every SQLite store of the process; <= 0 sets
+ * the default. */
+void co_sqlite_set_log_limit(int frames);
+
 /* The Open311 update feed: events other than registrations in [?2, ?3),
  * by time, ?4 rows after ?5. Its last condition is the partial index
  * events_ts's (migration 6), which is what lets SQLite use that index. */

@@ -29,6 +29,8 @@
 #include "store/store.h"
 #include "store_fixture.h"
 #include "store/writer.h"
+#include "store/sqlite_int.h"
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------ stub env */
 
@@ -900,6 +902,36 @@ static void test_session_by_hash(void **state)
     assert_int_equal(co_store_session_get(f->st, "hash-2", 0, got_session, csrf), CO_ENOTFOUND);
 }
 
+/* Under continuous commits the SQLite log starts again from its beginning
+ * once it is long (the checkpoint thread copies, the writer finishes between
+ * two of its transactions), instead of growing with every commit. */
+static void test_log_stays_bounded(void **state)
+{
+    fx *f = *state;
+    if (co_store_shared(f->st))
+        skip(); /* a SQLite store's log */
+    enum { LIMIT = 256, COMMITS = 1500 };
+    co_sqlite_set_log_limit(LIMIT); /* 1 MiB of 4 KiB pages */
+    char wal[96];
+    snprintf(wal, sizeof wal, "%s/cityops.db-wal", f->dir);
+    int64_t now = T("2026-10-09T10:00:00+08:00");
+    off_t most = 0;
+    for (int i = 0; i < COMMITS; i++) {
+        co_case c;
+        assert_int_equal(do_register(f->w, i, now + i, &c), CO_OK);
+        struct stat st;
+        if (stat(wal, &st) == 0 && st.st_size > most)
+            most = st.st_size;
+    }
+    co_sqlite_set_log_limit(0);
+    print_message("%d commits: the log's file at most %.1f MiB\n", COMMITS,
+                  (double)most / (1 << 20));
+    /* one commit here is ~7 frames: 1,500 of them ~40 MiB of log unbounded */
+    assert_true(most > 0);
+    assert_true(most <= 16 << 20);
+    check_log_is_truth(f->st, COMMITS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -912,6 +944,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_nodes_share_a_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_reserve_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_by_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_stays_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
