@@ -88,8 +88,8 @@ static const char *const migrations[] = {
      * registrations out: they leave the index, so intake touches one B-tree
      * fewer per commit (the feed's query names the same condition, which
      * lets SQLite use the partial index) */
-    "DROP INDEX IF EXISTS events_ts;"
-    "CREATE INDEX events_ts ON events(ts) WHERE action != 'register';",
+    ("DROP INDEX IF EXISTS events_ts;"
+     "CREATE INDEX events_ts ON events(ts) WHERE action != 'register';"),
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

@@ -100,8 +100,8 @@ static const char *const migrations[] = {
     " ON CONFLICT DO NOTHING;",
     /* 5: events by time serve only the Open311 update feed, which leaves
      * registrations out: they leave the index (as in SQLite's migration 6) */
-    "DROP INDEX IF EXISTS events_ts;"
-    "CREATE INDEX events_ts ON events(ts) WHERE action <> 'register';",
+    ("DROP INDEX IF EXISTS events_ts;"
+     "CREATE INDEX events_ts ON events(ts) WHERE action <> 'register';"),
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))
