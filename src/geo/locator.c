@@ -217,7 +217,11 @@ co_err co_locator_locate(const co_locator *l, double lon, double lat, co_locatio
             return CO_ENOTFOUND;
         uint32_t id;
         double d;
-        if (co_gridindex_nearest(l->grids, lon, lat, CO_LOCATOR_NEAREST_M, &id, &d) == CO_OK) {
+        /* only a grid of the point's own community: one across the boundary
+         * would put a case in one community's grid and another's district */
+        if (co_gridindex_nearest(l->grids, lon, lat, CO_LOCATOR_NEAREST_M, &id, &d) == CO_OK &&
+            co_areas_at(l->areas, (int32_t)id)->up[CO_LEVEL_COMMUNITY] ==
+                co_areas_at(l->areas, comm)->up[CO_LEVEL_COMMUNITY]) {
             out->nearest_grid = (int32_t)id;
             out->nearest_m = d;
         }

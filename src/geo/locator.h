@@ -17,7 +17,8 @@
 
 typedef struct co_location {
     int32_t grid;          /* area index of the containing grid, or -1 */
-    int32_t nearest_grid;  /* when grid < 0: nearest grid within 50 m, or -1 */
+    int32_t nearest_grid;  /* when grid < 0: the nearest grid within 50 m if it is in
+                            * the point's community, or -1 */
     double nearest_m;      /* distance to it in metres */
     int32_t community, street, district; /* area indexes, -1 when unknown */
 } co_location;

@@ -26,6 +26,7 @@
 
 #include "cli/cli.h"
 #include "geo/import.h"
+#include "geo/locator.h"
 #include "lib/alloc.h"
 #include "store/store.h"
 #include "store_fixture.h"
@@ -851,6 +852,47 @@ static void test_fixture_files(void **state)
     nftw(g.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* ---- tests: locating points in the imported areas --------------------------- */
+
+static const char *code_at(const co_areas *as, int32_t idx)
+{
+    const co_area *a = co_areas_at(as, idx);
+    return a ? a->code : "";
+}
+
+/* A point outside every grid is given the nearest grid within 50 m only when
+ * that grid is in the point's own community: a grid across the boundary
+ * would file a case under one community's grid and another's district. */
+static void test_locate_nearest_grid_stays_in_community(void **state)
+{
+    fx *f = *state;
+    json_t *g = fc(); /* the west community's four grids; the east one has none */
+    for (int i = 0; i < 4; i++) {
+        json_t *all = grids();
+        add(g, json_incref(json_array_get(json_object_get(all, "features"), (size_t)i)));
+        json_decref(all);
+    }
+    import_ok(f, CO_LEVEL_GRID, g);
+    co_areas *as = NULL;
+    co_locator *loc = NULL;
+    assert_int_equal(co_areas_load(f->st, &as), CO_OK);
+    assert_int_equal(co_locator_build(f->st, as, &loc), CO_OK);
+    co_location l;
+    /* 25 m east of the boundary: in the east community, 25 m from the west
+     * community's grid 002 */
+    assert_int_equal(co_locator_locate(loc, 111.6203, 40.805, &l), CO_OK);
+    assert_string_equal(code_at(as, l.community), "150102002001");
+    assert_string_equal(code_at(as, l.district), "150102");
+    assert_int_equal(l.grid, -1);
+    assert_int_equal(l.nearest_grid, -1);
+    /* 25 m west of it: inside that grid */
+    assert_int_equal(co_locator_locate(loc, 111.6197, 40.805, &l), CO_OK);
+    assert_string_equal(code_at(as, l.grid), "150102001001002");
+    assert_string_equal(code_at(as, l.community), "150102001001");
+    co_locator_free(loc);
+    co_areas_free(as);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -889,6 +931,7 @@ int main(void)
         T(test_cli),
         T(test_cli_codes),
         T(test_fixture_files),
+        T(test_locate_nearest_grid_stays_in_community),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
