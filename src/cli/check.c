@@ -2,7 +2,7 @@
  * Four passes over the store: the back-end's own check; the event log in
  * sequence order (no gaps, which cases it names); every case row in id
  * order, replayed from its events and compared field by field, document and
- * indexed columns; then events without a case and duplicate case numbers.
+ * indexed columns, and its area codes checked to nest; then events without a case and duplicate case numbers.
  * `--store URL` checks any back-end (e.g. postgres://…). Exit 0 when nothing
  * is wrong, 1 when something is (each problem printed), 2 for bad usage. The arrays collected on the way are freed before
  * co_check_store returns. */
@@ -198,6 +198,26 @@ static void compare_doc(checker *k, const co_case *row, const co_case *rep)
     json_decref(b);
 }
 
+/* 1 when code is empty or starts with parent (or parent is empty). */
+static int nests(const char *code, const char *parent)
+{
+    return !*code || !*parent || !strncmp(code, parent, strlen(parent));
+}
+
+/* A case's grid, community, street and district must nest: lists by area
+ * narrow by the finest code alone. (Before 2026-11-26 a point outside every
+ * grid could be given the nearest grid across its community's boundary.) */
+static void check_nesting(checker *k, const co_case *c)
+{
+    if (nests(c->grid, c->community) && nests(c->community, c->street) &&
+        nests(c->street, c->district) && nests(c->grid, c->street) && nests(c->grid, c->district))
+        return;
+    problem(k,
+            "案件 %s (id %lld) 的区域编码不嵌套 / area codes do not nest: grid %s, community %s, "
+            "street %s, district %s",
+            c->number, (long long)c->id, c->grid, c->community, c->street, c->district);
+}
+
 static void check_case(checker *k, const co_case *light)
 {
     co_case row;
@@ -216,6 +236,7 @@ static void check_case(checker *k, const co_case *light)
         problem(k, "案件 %s (id %lld) 没有事件 / case has no events", light->number,
                 (long long)light->id);
     else {
+        check_nesting(k, &row);
         compare_doc(k, &row, &r->c);
         const char *col = light_diff(light, &r->c);
         if (col)

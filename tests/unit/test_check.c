@@ -5,7 +5,8 @@
  * overwriting bytes of the database file) and must be reported: a case
  * document or an indexed column that is not the replay of its events, a
  * missing event (sequence gap), a case without events, an event without a
- * case, a foreign-key violation, a damaged index page. */
+ * case, a foreign-key violation, a damaged index page, area codes that do
+ * not nest. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -258,6 +259,23 @@ static void test_changed_document_is_reported(void **state)
     assert_reported(&fd, "description", "replay");
 }
 
+/* Row and events agree, but the grid is another district's: reported. */
+static void test_area_codes_that_do_not_nest_are_reported(void **state)
+{
+    fx *f = *state;
+    const char *g = "150103001001001";
+    sql(f, "UPDATE cases SET doc=json_set(doc,'$.grid','%s'), area='%s' WHERE id=%lld", g, g,
+        (long long)f->ids[2]);
+    sql(f, "UPDATE events SET data=json_set(data,'$.case.grid','%s') WHERE case_id=%lld"
+           " AND action='register'",
+        g, (long long)f->ids[2]);
+    found fd;
+    co_check_report rep;
+    run_check(f, &fd, &rep);
+    assert_int_equal(fd.n, 1);
+    assert_reported(&fd, "do not nest", g);
+}
+
 static void test_changed_state_is_reported(void **state)
 {
     fx *f = *state;
@@ -392,6 +410,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sound_store_passes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_document_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_area_codes_that_do_not_nest_are_reported, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_changed_state_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_column_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_event_is_reported, setup, teardown),
