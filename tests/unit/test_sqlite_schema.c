@@ -15,24 +15,7 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-}
-
-static int64_t one(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) != SQLITE_ROW)
-        fail_msg("%s: no row", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+#include "sqlite_sql.h"
 
 /* The query plan's details, one per line. */
 static void plan(sqlite3 *db, const char *sql, char *out, size_t len)

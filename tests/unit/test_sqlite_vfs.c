@@ -21,29 +21,12 @@
 #include <unistd.h>
 
 #include "store/sqlite_int.h"
+#include "sqlite_sql.h"
 
 typedef struct fx {
     char dir[64], path[96];
     sqlite3 *w, *r; /* writer through the VFS, reader through the default one */
 } fx;
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        fail_msg("%s: %s (%d)", sql, sqlite3_errmsg(db), sqlite3_extended_errcode(db));
-}
-
-static int64_t one(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) != SQLITE_ROW)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void assert_sound(sqlite3 *db)
 {
